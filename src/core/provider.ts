@@ -1,0 +1,56 @@
+/**
+ * The contract every upstream adapter implements (design.md §1).
+ *
+ * Providers are pure translators: they never retry, sleep, log, read config or pick targets.
+ * `buildRequest` does no I/O; `decodeStream` turns upstream bytes into Anthropic events (through
+ * an `EventBuilder`) and throws a `GatewayError` when the stream is broken or incomplete;
+ * `decodeError` turns a non-2xx upstream answer into one `GatewayError`.
+ */
+import type { CountTokensRequest, MessagesRequest } from "../protocol/anthropic/request-schema.js";
+import type { StreamEvent } from "../protocol/anthropic/types.js";
+import type { GatewayError } from "./errors.js";
+
+export type ProviderType = "gemini" | "openai" | "anthropic" | "vertex";
+
+export interface UpstreamRequest {
+  url: string;
+  method: "GET" | "POST";
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** Everything one attempt needs: the request, where it goes, with which credential. */
+export interface AttemptContext {
+  /** The validated client request (URL image/document sources already inlined by the core). */
+  request: MessagesRequest;
+  /** The model name the client asked for: echoed back in `message_start`. */
+  requestedModel: string;
+  /** The upstream model id, e.g. `gemini-2.5-pro`. */
+  upstreamModel: string;
+  /** Upstream base URL without a trailing slash, e.g. `https://generativelanguage.googleapis.com`. */
+  baseUrl: string;
+  apiKey: string | undefined;
+  /** Extra headers configured for this provider. */
+  headers?: Record<string, string>;
+}
+
+export interface CountTokensContext extends Omit<AttemptContext, "request"> {
+  request: CountTokensRequest;
+}
+
+export type UpstreamHeaders = Record<string, string | string[] | undefined>;
+
+export interface Provider {
+  readonly type: ProviderType;
+  /** The streaming request for one attempt. The gateway always streams upstream. */
+  buildRequest(ctx: AttemptContext): UpstreamRequest;
+  /** Upstream 2xx body bytes → Anthropic events, as they arrive. Throws GatewayError on a broken stream. */
+  decodeStream(body: AsyncIterable<Uint8Array>, ctx: AttemptContext): AsyncIterable<StreamEvent>;
+  /** A non-2xx upstream answer → one GatewayError (class decides failover). */
+  decodeError(status: number, headers: UpstreamHeaders, body: string): GatewayError;
+  /** Optional native token counting. Absent → the core's local estimate. */
+  countTokens?: {
+    buildRequest(ctx: CountTokensContext): UpstreamRequest;
+    decodeResponse(json: unknown): number;
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Upstream SSE bytes → messages, as an async generator (backpressure and `finally` for free).
+ *
+ * eventsource-parser handles the WHATWG framing rules: `\n`, `\r` and `\r\n` line ends, events
+ * split anywhere across reads, multi-line `data:`. Bytes are decoded with a streaming
+ * TextDecoder so a multi-byte UTF-8 character split across reads stays intact.
+ */
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+
+export interface SseMessage {
+  event: string | undefined;
+  data: string;
+}
+
+export async function* decodeSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseMessage> {
+  const decoder = new TextDecoder("utf-8");
+  let pending: SseMessage[] = [];
+  const parser = createParser({
+    onEvent(message: EventSourceMessage) {
+      pending.push({ event: message.event, data: message.data });
+    },
+  });
+  for await (const chunk of body) {
+    parser.feed(decoder.decode(chunk, { stream: true }));
+    if (pending.length > 0) {
+      const ready = pending;
+      pending = [];
+      yield* ready;
+    }
+  }
+  parser.feed(decoder.decode());
+  // A final event without its blank line is incomplete by the SSE rules: eventsource-parser
+  // drops it on reset, and the decoder then sees a stream that ended early.
+  parser.reset({ consume: false });
+  yield* pending;
+}

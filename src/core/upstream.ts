@@ -1,0 +1,35 @@
+import type { Provider, ProviderType } from "./provider.js";
+import type { Transport } from "./transport.js";
+
+/** One credential of an upstream. `label` is safe to log and show; `secret` never is. */
+export interface UpstreamKey {
+  /** Stable id for cooldowns and counters: `<provider>#<n>`. */
+  id: string;
+  label: string;
+  secret: string;
+}
+
+/** A configured provider, ready to serve attempts. */
+export interface Upstream {
+  name: string;
+  type: ProviderType;
+  provider: Provider;
+  transport: Transport;
+  baseUrl: string;
+  headers: Record<string, string>;
+  keys: UpstreamKey[];
+  /** Without a key this upstream cannot serve (e.g. Gemini); local OpenAI servers need none. */
+  requiresKey: boolean;
+}
+
+/** One try: this upstream, this model, this key. */
+export interface Attempt {
+  upstream: Upstream;
+  model: string;
+  key: UpstreamKey | undefined;
+}
+
+/** Show a secret as its last 4 characters only. */
+export function maskSecret(secret: string): string {
+  return secret.length <= 8 ? "****" : `…${secret.slice(-4)}`;
+}

@@ -1,0 +1,109 @@
+/**
+ * The Fastify app: Anthropic Messages API routes, client auth, Anthropic-shaped errors for
+ * everything (bad JSON, oversize bodies, unknown paths), secrets redacted from logs.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { GatewayError, invalidRequest } from "../core/errors.js";
+import type { Gateway } from "../gateway.js";
+import { isAuthorized } from "./client-auth.js";
+import { registerCountTokensRoute } from "./count-tokens-route.js";
+import { sendError } from "./errors.js";
+import { registerMessagesRoute } from "./messages-route.js";
+import { registerModelsRoutes } from "./models-route.js";
+import { newRequestId, requestIdOf } from "./request-context.js";
+
+/** Paths any client may call without the gateway token (probes Claude Code makes, health). */
+const OPEN_PATHS = new Set(["/", "/health", "/api/hello"]);
+
+export interface AppOptions {
+  logger?: FastifyServerOptions["logger"];
+}
+
+export function buildApp(gateway: Gateway, options: AppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger ?? {
+      level: gateway.config.server.logLevel,
+      redact: {
+        paths: [
+          'req.headers["x-api-key"]',
+          "req.headers.authorization",
+          'req.headers["x-goog-api-key"]',
+          "headers.authorization",
+        ],
+        censor: "[redacted]",
+      },
+    },
+    bodyLimit: gateway.config.server.bodyLimitBytes,
+    genReqId: newRequestId,
+    requestIdHeader: false,
+    // Streams can run for many minutes; Node's defaults would cut them.
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    keepAliveTimeout: 65_000,
+    return503OnClosing: false,
+  });
+
+  app.addHook("onRequest", async (req, reply) => {
+    const path = req.url.split("?", 1)[0] ?? "";
+    if (OPEN_PATHS.has(path) || isAuthorized(req.headers, gateway.config.server.authToken)) return;
+    return sendError(
+      reply,
+      new GatewayError({
+        code: "CLIENT_UNAUTHORIZED",
+        message: "Invalid or missing gateway key: send the token configured as CCGATE_AUTH_TOKEN as x-api-key or Authorization: Bearer",
+        status: 401,
+        type: "authentication_error",
+        class: "client",
+      }),
+      requestIdOf(req),
+    );
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = err as { statusCode?: number; code?: string; message: string };
+    let error: GatewayError;
+    if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE")
+      error = new GatewayError({
+        code: "BODY_TOO_LARGE",
+        message: `Request body is larger than the ${gateway.config.server.bodyLimitBytes} bytes allowed (server.bodyLimitBytes)`,
+        status: 413,
+        type: "request_too_large",
+        class: "client",
+      });
+    else if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500)
+      error = invalidRequest(e.code === "FST_ERR_CTP_INVALID_JSON_BODY" || e.code?.startsWith("FST_ERR_CTP") ? `Invalid request body: ${e.message}` : e.message, err);
+    else {
+      req.log.error({ err }, "unhandled error");
+      error = new GatewayError({ code: "INTERNAL", message: "Internal gateway error", status: 500, type: "api_error", class: "transient", cause: err });
+    }
+    return sendError(reply, error, requestIdOf(req));
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    sendError(
+      reply,
+      new GatewayError({
+        code: "NOT_FOUND",
+        message: `${req.method} ${req.url.split("?", 1)[0]} is not an endpoint of this gateway`,
+        status: 404,
+        type: "not_found_error",
+        class: "client",
+      }),
+      requestIdOf(req),
+    ),
+  );
+
+  app.get("/health", async () => ({
+    status: "ok",
+    providers: [...gateway.upstreams.values()].map((u) => ({ name: u.name, type: u.type, keys: u.keys.length })),
+  }));
+  // Claude Code's connectivity probes (protocol.md E.1): answer instead of logging 404s.
+  app.head("/", async (_req, reply) => reply.code(200).send());
+  app.head("/api/hello", async (_req, reply) => reply.code(200).send());
+  app.post("/api/event_logging/batch", async (_req, reply) => reply.code(204).send());
+
+  registerMessagesRoute(app, gateway);
+  registerCountTokensRoute(app, gateway);
+  registerModelsRoutes(app, gateway);
+  return app;
+}

@@ -1,0 +1,55 @@
+/**
+ * `POST /v1/messages/count_tokens` (protocol.md D.1): the first routed target that can count
+ * natively is asked (short deadline); otherwise, or when it fails, the documented local estimate.
+ * Claude Code compacts from this number, so a failure never turns into an error here.
+ */
+import type { FastifyInstance } from "fastify";
+import { GatewayError, toGatewayError } from "../core/errors.js";
+import { estimateInputTokens } from "../core/estimate-tokens.js";
+import type { CountTokensContext } from "../core/provider.js";
+import type { Gateway } from "../gateway.js";
+import { countTokensRequestSchema } from "../protocol/anthropic/request-schema.js";
+import { sendError } from "./errors.js";
+import { clientAbortSignal, requestIdOf } from "./request-context.js";
+import { parseBody } from "./validate.js";
+
+const COUNT_DEADLINE_MS = 5_000;
+
+export function registerCountTokensRoute(app: FastifyInstance, gateway: Gateway): void {
+  app.post("/v1/messages/count_tokens", async (req, reply) => {
+    const requestId = requestIdOf(req);
+    const parsed = parseBody(countTokensRequestSchema, req.body);
+    if (parsed instanceof GatewayError) return sendError(reply, parsed, requestId);
+    let attempts: ReturnType<Gateway["plan"]>["attempts"] = [];
+    try {
+      attempts = gateway.plan(parsed.model).attempts;
+    } catch (err) {
+      const error = toGatewayError(err);
+      if (error.code === "NO_ROUTE") return sendError(reply, error, requestId);
+      // No usable key right now: counting still works locally.
+    }
+    const attempt = attempts.find((a) => a.upstream.provider.countTokens !== undefined);
+    const counter = attempt?.upstream.provider.countTokens;
+    if (attempt !== undefined && counter !== undefined) {
+      const signal = AbortSignal.any([clientAbortSignal(req, reply), AbortSignal.timeout(COUNT_DEADLINE_MS)]);
+      const ctx: CountTokensContext = {
+        request: parsed,
+        requestedModel: parsed.model,
+        upstreamModel: attempt.model,
+        baseUrl: attempt.upstream.baseUrl,
+        apiKey: attempt.key?.secret,
+        headers: attempt.upstream.headers,
+      };
+      try {
+        const res = await attempt.upstream.transport.send(counter.buildRequest(ctx), attempt.upstream.provider, signal);
+        let text = "";
+        for await (const chunk of res.body) text += Buffer.from(chunk).toString("utf8");
+        const input_tokens = counter.decodeResponse(JSON.parse(text));
+        return reply.header("x-ccgate-count-source", "upstream").send({ input_tokens });
+      } catch (err) {
+        req.log.warn({ err: toGatewayError(err).message }, "upstream token count failed; using the local estimate");
+      }
+    }
+    return reply.header("x-ccgate-count-source", "estimate").send({ input_tokens: estimateInputTokens(parsed) });
+  });
+}

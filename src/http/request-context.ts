@@ -1,0 +1,26 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { randomId } from "../core/ids.js";
+
+/** `req_…` ids, like Anthropic's; echoed in `request-id` and error bodies. */
+export function newRequestId(): string {
+  return `req_${randomId(24)}`;
+}
+
+export function requestIdOf(req: FastifyRequest): string {
+  return String(req.id);
+}
+
+/**
+ * Aborts when the client goes away before the response is complete, so the upstream request
+ * is cancelled at once (issue: cancellation).
+ */
+export function clientAbortSignal(req: FastifyRequest, reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once("close", () => {
+    if (!reply.raw.writableFinished) {
+      req.log.info("client disconnected; aborting upstream");
+      controller.abort();
+    }
+  });
+  return controller.signal;
+}

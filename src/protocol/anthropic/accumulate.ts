@@ -1,0 +1,85 @@
+/**
+ * Non-streaming responses are the accumulation of the stream (design.md §1): the same events a
+ * streaming client would get, folded into one Message the way the SDK's MessageStream does.
+ */
+import { GatewayError, STATUS_FOR_TYPE } from "../../core/errors.js";
+import type { ContentBlock, Message, StreamEvent } from "./types.js";
+
+export async function accumulateMessage(events: AsyncIterable<StreamEvent>): Promise<Message> {
+  let message: Message | undefined;
+  const partialJson = new Map<number, string>();
+  for await (const event of events) {
+    switch (event.type) {
+      case "message_start":
+        message = { ...event.message, content: [], usage: { ...event.message.usage } };
+        break;
+      case "content_block_start":
+        requireMessage(message).content[event.index] = { ...event.content_block } as ContentBlock;
+        break;
+      case "content_block_delta": {
+        const block = requireMessage(message).content[event.index];
+        applyDelta(block, event, partialJson);
+        break;
+      }
+      case "content_block_stop": {
+        const block = requireMessage(message).content[event.index];
+        const json = partialJson.get(event.index);
+        if (block?.type === "tool_use" && json !== undefined) {
+          block.input = JSON.parse(json) as Record<string, unknown>;
+          partialJson.delete(event.index);
+        }
+        break;
+      }
+      case "message_delta": {
+        const m = requireMessage(message);
+        m.stop_reason = event.delta.stop_reason;
+        m.stop_sequence = event.delta.stop_sequence;
+        m.usage = { ...m.usage, ...event.usage };
+        break;
+      }
+      case "message_stop":
+        return requireMessage(message);
+      case "ping":
+        break;
+      case "error":
+        throw new GatewayError({
+          code: "STREAM_ERROR",
+          message: event.error.message,
+          type: event.error.type,
+          status: STATUS_FOR_TYPE[event.error.type],
+          class: "transient",
+        });
+      default: {
+        const never: never = event;
+        throw new Error(`unknown event ${JSON.stringify(never)}`);
+      }
+    }
+  }
+  throw new GatewayError({
+    code: "UPSTREAM_TRUNCATED",
+    message: "The upstream stream ended before the message was complete",
+    type: "overloaded_error",
+    status: 529,
+    class: "transient",
+  });
+}
+
+function requireMessage(message: Message | undefined): Message {
+  if (message === undefined) throw new Error("content event before message_start");
+  return message;
+}
+
+function applyDelta(
+  block: ContentBlock | undefined,
+  event: Extract<StreamEvent, { type: "content_block_delta" }>,
+  partialJson: Map<number, string>,
+): void {
+  const delta = event.delta;
+  if (block === undefined) throw new Error(`delta for unknown block ${event.index}`);
+  if (delta.type === "text_delta" && block.type === "text") block.text += delta.text;
+  else if (delta.type === "thinking_delta" && block.type === "thinking") block.thinking += delta.thinking;
+  else if (delta.type === "signature_delta" && block.type === "thinking") block.signature = delta.signature;
+  else if (delta.type === "input_json_delta" && block.type === "tool_use")
+    partialJson.set(event.index, (partialJson.get(event.index) ?? "") + delta.partial_json);
+  else throw new Error(`delta ${delta.type} does not fit block ${block.type}`);
+}

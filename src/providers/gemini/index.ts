@@ -1,0 +1,20 @@
+/**
+ * Google Gemini, native API (`streamGenerateContent?alt=sse`, protocol.md F).
+ */
+import type { Provider } from "../../core/provider.js";
+import { geminiCountTokens } from "./count-tokens.js";
+import { decodeGeminiError } from "./errors.js";
+import { DEFAULT_GEMINI_OPTIONS, type GeminiOptions } from "./options.js";
+import { buildGenerateRequest } from "./request.js";
+import { decodeGeminiStream } from "./stream.js";
+
+export function createGeminiProvider(options: Partial<GeminiOptions> = {}): Provider {
+  const resolved: GeminiOptions = { ...DEFAULT_GEMINI_OPTIONS, ...options };
+  return {
+    type: "gemini",
+    buildRequest: (ctx) => buildGenerateRequest(ctx, resolved),
+    decodeStream: decodeGeminiStream,
+    decodeError: decodeGeminiError,
+    countTokens: geminiCountTokens,
+  };
+}

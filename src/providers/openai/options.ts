@@ -1,0 +1,25 @@
+/**
+ * Per-target switches for OpenAI-compatible servers that deviate from OpenAI's own API
+ * (see the quirks list at the top of `index.ts`). Defaults follow OpenAI.
+ */
+export interface OpenAIOptions {
+  /**
+   * Send `stream_options: {include_usage: true}` (default `true`). Without it no usage arrives;
+   * a few servers answer 400 on the unknown field (protocol.md G.3), set `false` for them.
+   */
+  streamOptions?: boolean;
+  /**
+   * Field that carries Anthropic `max_tokens` (default `max_completion_tokens`, which OpenAI's
+   * reasoning models require). Use `max_tokens` for servers that only know the legacy field.
+   */
+  maxTokensField?: "max_completion_tokens" | "max_tokens";
+  /** Send `reasoning_effort` derived from thinking / `output_config.effort` (default `true`). */
+  reasoningEffort?: boolean;
+  /**
+   * Echo the text of earlier Anthropic `thinking` blocks in this assistant-message field.
+   * Default: thinking is dropped (Chat Completions has no standard input slot, protocol.md G.1).
+   * DeepSeek's thinking mode needs `reasoning_content` echoed on turns that made tool calls
+   * (it answers 400 otherwise), while older `deepseek-reasoner` rejects the field — hence opt-in.
+   */
+  reasoningField?: "reasoning_content" | "reasoning";
+}

@@ -1,0 +1,76 @@
+/**
+ * One attempt → the upstream Chat Completions request (protocol.md G.1). Pure: no I/O.
+ */
+import type { AttemptContext, UpstreamRequest } from "../../core/provider.js";
+import { toChatMessages } from "./messages.js";
+import type { OpenAIOptions } from "./options.js";
+import { toReasoningEffort } from "./reasoning-effort.js";
+import { toChatToolChoice, toChatTools } from "./tools.js";
+import type { ChatCompletionRequest } from "./wire-types.js";
+
+/** A path segment that names an API version: `v1`, `v1beta`, `v4`, `v2alpha`. */
+const VERSION_SEGMENT = /^v\d+[a-z0-9.]*$/i;
+
+/**
+ * Where to POST. Rule: a base URL that already names an API version anywhere in its path is the
+ * API root (`https://openrouter.ai/api/v1`, `http://127.0.0.1:11434/v1`,
+ * `https://generativelanguage.googleapis.com/v1beta/openai`) → `+ /chat/completions`; a base URL
+ * without one (`https://api.deepseek.com`, `https://api.openai.com`, `https://openrouter.ai/api`)
+ * → `+ /v1/chat/completions`. A base URL that already ends in `/chat/completions` is used as is.
+ */
+export function chatCompletionsUrl(baseUrl: string): string {
+  const base = baseUrl.replace(/\/+$/, "");
+  if (base.endsWith("/chat/completions")) return base;
+  let path = "";
+  try {
+    path = new URL(base).pathname;
+  } catch {
+    path = base;
+  }
+  const versioned = path.split("/").some((segment) => VERSION_SEGMENT.test(segment));
+  return versioned ? `${base}/chat/completions` : `${base}/v1/chat/completions`;
+}
+
+export function buildChatRequest(ctx: AttemptContext, options: OpenAIOptions): UpstreamRequest {
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: "text/event-stream",
+  };
+  if (ctx.apiKey !== undefined && ctx.apiKey !== "") headers.authorization = `Bearer ${ctx.apiKey}`;
+  Object.assign(headers, ctx.headers);
+  return {
+    url: chatCompletionsUrl(ctx.baseUrl),
+    method: "POST",
+    headers,
+    body: JSON.stringify(buildChatBody(ctx, options)),
+  };
+}
+
+export function buildChatBody(ctx: AttemptContext, options: OpenAIOptions): ChatCompletionRequest {
+  const request = ctx.request;
+  const body: ChatCompletionRequest = {
+    model: ctx.upstreamModel,
+    messages: toChatMessages(request, ctx.upstreamModel, options),
+    stream: true,
+  };
+  if (options.streamOptions !== false) body.stream_options = { include_usage: true };
+  // max_tokens 0 is Anthropic's cache pre-warm; no OpenAI server accepts 0, so ask for one token.
+  body[options.maxTokensField ?? "max_completion_tokens"] = Math.max(1, request.max_tokens);
+  if (typeof request.temperature === "number") body.temperature = request.temperature;
+  if (typeof request.top_p === "number") body.top_p = request.top_p;
+  // stop_sequences are not sent: the core detects them itself (and reports `stop_sequence`).
+  const tools = toChatTools(request.tools);
+  if (tools.length > 0) {
+    body.tools = tools;
+    Object.assign(body, toChatToolChoice(request.tool_choice));
+  }
+  if (options.reasoningEffort !== false) {
+    const effort = toReasoningEffort(request);
+    if (effort !== undefined) body.reasoning_effort = effort;
+  }
+  const format = request.output_config?.format;
+  if (format?.type === "json_schema" && format.schema !== undefined) {
+    body.response_format = { type: "json_schema", json_schema: { name: "output", schema: format.schema } };
+  }
+  return body;
+}

@@ -1,0 +1,84 @@
+/**
+ * Small node:http helpers shared by the fake upstreams: a size-capped body reader, abortable
+ * sleeps, SSE framing and backpressure-aware writes. Every wait here ends when its signal aborts,
+ * so a fake never keeps a test (or the process) alive after it is closed.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** The body of a request, or how large it was when it went over the cap. */
+export type CappedBody = { tooLarge: false; bytes: Buffer } | { tooLarge: true; size: number };
+
+/**
+ * Reads a request body, keeping at most `maxBytes`. Past the cap the rest is still drained (so the
+ * client can read our answer) but not kept.
+ */
+export async function readBodyCapped(req: IncomingMessage, maxBytes: number): Promise<CappedBody> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buf.length;
+    if (size <= maxBytes) chunks.push(buf);
+  }
+  return size > maxBytes ? { tooLarge: true, size } : { tooLarge: false, bytes: Buffer.concat(chunks) };
+}
+
+/** Resolves `true` after `ms`, or `false` as soon as `signal` aborts (never rejects). */
+export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  if (ms <= 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** One SSE event the way Google frames them: `data: <json>` and a `\r\n\r\n` blank line (protocol.md F.3). */
+export function sseFrame(data: unknown): string {
+  return `data: ${JSON.stringify(data)}\r\n\r\n`;
+}
+
+/**
+ * Writes `chunk` and waits for `drain` when the socket buffer is full. Resolves `false` when the
+ * response closed (client gone, or the fake destroyed the socket) before the write could finish.
+ */
+export function writeChunk(res: ServerResponse, chunk: string, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted || res.destroyed) return Promise.resolve(false);
+  if (res.write(chunk)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      res.off("drain", onDrain);
+      res.off("close", onClose);
+      signal.removeEventListener("abort", onClose);
+      resolve(ok);
+    };
+    const onDrain = (): void => done(true);
+    const onClose = (): void => done(false);
+    res.on("drain", onDrain);
+    res.on("close", onClose);
+    signal.addEventListener("abort", onClose, { once: true });
+  });
+}
+
+/** Sends a complete JSON response (Google answers `application/json; charset=UTF-8`). */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json; charset=UTF-8",
+    "content-length": String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}
