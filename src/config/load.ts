@@ -51,7 +51,12 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   let raw: Record<string, unknown> = {};
   if (path !== undefined) {
     if (!existsSync(path)) throw new ConfigError([`config file ${path} does not exist`]);
-    const parsed: unknown = parseYaml(readFileSync(path, "utf8"));
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(readFileSync(path, "utf8"));
+    } catch (err) {
+      throw new ConfigError([`${path}: YAML syntax error: ${err instanceof Error ? err.message : String(err)}`]);
+    }
     if (parsed !== null && parsed !== undefined) {
       if (typeof parsed !== "object" || Array.isArray(parsed))
         throw new ConfigError([`${path}: the top level must be a mapping (key: value)`]);
