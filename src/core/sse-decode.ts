@@ -20,8 +20,11 @@ export async function* decodeSse(body: AsyncIterable<Uint8Array>): AsyncGenerato
       pending.push({ event: message.event, data: message.data });
     },
   });
+  let lastWasCr = false;
   for await (const chunk of body) {
-    parser.feed(decoder.decode(chunk, { stream: true }));
+    const text = decoder.decode(chunk, { stream: true });
+    if (text !== "") lastWasCr = text.endsWith("\r");
+    parser.feed(text);
     if (pending.length > 0) {
       const ready = pending;
       pending = [];
@@ -29,6 +32,10 @@ export async function* decodeSse(body: AsyncIterable<Uint8Array>): AsyncGenerato
     }
   }
   parser.feed(decoder.decode());
+  // A body ending in "\r\r" is complete, but the parser holds the last "\r" waiting for a
+  // possible "\n": complete that line ending (only then — an event without its blank line stays
+  // incomplete).
+  if (lastWasCr) parser.feed("\n");
   // A final event without its blank line is incomplete by the SSE rules: eventsource-parser
   // drops it on reset, and the decoder then sees a stream that ended early.
   parser.reset({ consume: false });

@@ -51,11 +51,18 @@ export function decodeGeminiError(
   now: Date = new Date(),
 ): GatewayError {
   const google = parseGoogleError(body);
-  const httpStatus =
-    status >= 400 ? status : (google?.code ?? HTTP_FOR_GRPC[google?.status ?? ""] ?? 500);
+  const httpStatus = status >= 400 ? status : (google?.code ?? HTTP_FOR_GRPC[google?.status ?? ""] ?? 500);
   const upstreamMessage = google?.message ?? nonJsonSummary(body);
   const message = redact(`Gemini: ${upstreamMessage}`);
-  const make = (code: string, type: AnthropicErrorType, cls: ErrorClass, outStatus: number, retryAfter?: number) =>
+  // The raw body is kept for logs, redacted like the message.
+  const cause = { status, body: redact(body.slice(0, 2000)) };
+  const make = (
+    code: string,
+    type: AnthropicErrorType,
+    cls: ErrorClass,
+    outStatus: number,
+    retryAfter?: number,
+  ) =>
     new GatewayError({
       code,
       message,
@@ -64,12 +71,15 @@ export function decodeGeminiError(
       class: cls,
       retryAfterSeconds: retryAfter,
       upstreamStatus: httpStatus,
-      cause: { status, body: google ?? body.slice(0, 2000) },
+      cause,
     });
 
   const reasons = (google?.details ?? []).map((d) => d.reason).filter((r) => typeof r === "string");
   // An invalid key is a 400 INVALID_ARGUMENT on Gemini; clients and failover need a 401.
-  if (reasons.includes("API_KEY_INVALID") || (google?.message !== undefined && BAD_KEY.test(google.message))) {
+  if (
+    reasons.includes("API_KEY_INVALID") ||
+    (google?.message !== undefined && BAD_KEY.test(google.message))
+  ) {
     return make("UPSTREAM_AUTH", "authentication_error", "auth", 401);
   }
   const overflow = google?.message?.match(OVERFLOW);
@@ -82,7 +92,7 @@ export function decodeGeminiError(
       type: "invalid_request_error",
       class: "permanent",
       upstreamStatus: httpStatus,
-      cause: { status, body: google },
+      cause,
     });
   }
   if (httpStatus === 429 || google?.status === "RESOURCE_EXHAUSTED") {
@@ -90,10 +100,17 @@ export function decodeGeminiError(
     const wait = perDay
       ? secondsUntilPacificMidnight(now)
       : (retryDelaySeconds(google?.details ?? []) ?? retryAfterHeader(headers, now));
-    return make(perDay ? "UPSTREAM_QUOTA_DAILY" : "UPSTREAM_RATE_LIMITED", "rate_limit_error", "rate_limit", 429, wait);
+    return make(
+      perDay ? "UPSTREAM_QUOTA_DAILY" : "UPSTREAM_RATE_LIMITED",
+      "rate_limit_error",
+      "rate_limit",
+      429,
+      wait,
+    );
   }
   // A precondition of the account (region, billing) fails: another key or provider may work.
-  if (google?.status === "FAILED_PRECONDITION") return make("UPSTREAM_PRECONDITION", "permission_error", "auth", 403);
+  if (google?.status === "FAILED_PRECONDITION")
+    return make("UPSTREAM_PRECONDITION", "permission_error", "auth", 403);
   if (httpStatus === 401) return make("UPSTREAM_AUTH", "authentication_error", "auth", 401);
   if (httpStatus === 403) return make("UPSTREAM_PERMISSION", "permission_error", "auth", 403);
   if (httpStatus === 404) return make("UPSTREAM_NOT_FOUND", "not_found_error", "permanent", 404);
@@ -149,7 +166,9 @@ function isPerDayQuota(details: Record<string, unknown>[]): boolean {
     (detail) =>
       isType(detail, "QuotaFailure") &&
       Array.isArray(detail.violations) &&
-      detail.violations.some((v) => isRecord(v) && typeof v.quotaId === "string" && v.quotaId.includes("PerDay")),
+      detail.violations.some(
+        (v) => isRecord(v) && typeof v.quotaId === "string" && v.quotaId.includes("PerDay"),
+      ),
   );
 }
 
@@ -195,5 +214,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Never echo a key: drop `key=` query values and Google API keys (`AIza…`) from any text. */
 function redact(text: string): string {
-  return text.replace(/([?&]key=)[^&\s"']+/gi, "$1[redacted]").replace(/AIza[0-9A-Za-z_-]{20,}/g, "[redacted]");
+  return text
+    .replace(/([?&]key=)[^&\s"']+/gi, "$1[redacted]")
+    .replace(/AIza[0-9A-Za-z_-]{20,}/g, "[redacted]");
 }

@@ -22,6 +22,7 @@ import { type GeminiUsage, mapGeminiUsage } from "./usage.js";
 interface Chunk {
   parts: Part[];
   finishReason: string | undefined;
+  finishMessage: string | undefined;
   /** The chunk had a candidate (possibly without content). */
   hasCandidate: boolean;
   blockReason: string | undefined;
@@ -57,19 +58,7 @@ export async function* decodeGeminiStream(
     answered ||= chunk.parts.length > 0 || chunk.finishReason !== undefined;
 
     for (const part of chunk.parts) {
-      if (part.thought === true) {
-        const text = typeof part.text === "string" ? part.text : "";
-        const signature = part.thoughtSignature;
-        if (text === "" && signature === undefined) continue;
-        // Every thinking block carries a signature (Claude Code echoes it); a later part's
-        // signature for the same block replaces the placeholder-less one.
-        const fresh = open !== "thinking";
-        yield* builder.thinking(
-          text,
-          fresh || signature !== undefined ? encodeThinkingSignature(model, signature) : undefined,
-        );
-        open = "thinking";
-      } else if (part.functionCall !== undefined) {
+      if (part.functionCall !== undefined) {
         const call = part.functionCall;
         if (typeof call.name !== "string" || call.name === "") {
           throw malformed("Gemini returned a function call without a name");
@@ -81,6 +70,18 @@ export async function* decodeGeminiStream(
         });
         yield* builder.toolCall(id, call.name, call.args ?? {});
         open = undefined;
+      } else if (part.thought === true) {
+        const text = typeof part.text === "string" ? part.text : "";
+        const signature = part.thoughtSignature;
+        if (text === "" && signature === undefined) continue;
+        // Every thinking block carries a signature (Claude Code echoes it, F.6): the block's
+        // first part sets one (with or without Gemini's), a later part's signature replaces it.
+        const fresh = open !== "thinking";
+        yield* builder.thinking(
+          text,
+          fresh || signature !== undefined ? encodeThinkingSignature(model, signature) : undefined,
+        );
+        open = "thinking";
       } else if (typeof part.text === "string" && part.text !== "") {
         // A signature on a text part has no Anthropic slot; echoing it is recommended, not
         // enforced (F.6), so it is dropped. So is an empty-text part that only carries one.
@@ -99,7 +100,8 @@ export async function* decodeGeminiStream(
     if (chunk.finishReason !== undefined) {
       const outcome = mapGeminiFinishReason(chunk.finishReason, builder.hasToolCalls);
       if (outcome.kind === "malformed") {
-        throw malformed(`Gemini ended the answer with ${outcome.reason}; no usable output`);
+        const detail = chunk.finishMessage !== undefined ? `: ${chunk.finishMessage.slice(0, 300)}` : "";
+        throw malformed(`Gemini ended the answer with ${outcome.reason}, no usable output${detail}`);
       }
       finishReason = chunk.finishReason;
       // Close the block now; usage may still follow, so the message ends when the body does.
@@ -160,10 +162,17 @@ function parseChunk(data: string): Chunk {
     parts: isRecord(candidate) ? readParts(candidate) : [],
     finishReason:
       isRecord(candidate) && typeof candidate.finishReason === "string" ? candidate.finishReason : undefined,
+    finishMessage:
+      isRecord(candidate) && typeof candidate.finishMessage === "string"
+        ? candidate.finishMessage
+        : undefined,
     hasCandidate: isRecord(candidate),
-    blockReason: isRecord(feedback) && typeof feedback.blockReason === "string" ? feedback.blockReason : undefined,
+    blockReason:
+      isRecord(feedback) && typeof feedback.blockReason === "string" ? feedback.blockReason : undefined,
     blockMessage:
-      isRecord(feedback) && typeof feedback.blockReasonMessage === "string" ? feedback.blockReasonMessage : undefined,
+      isRecord(feedback) && typeof feedback.blockReasonMessage === "string"
+        ? feedback.blockReasonMessage
+        : undefined,
     usage: isRecord(response.usageMetadata) ? readUsage(response.usageMetadata) : undefined,
   };
 }

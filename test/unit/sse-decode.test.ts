@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { decodeSse } from "../../src/core/sse-decode.js";
+import { chunked, collect } from "../helpers/streams.js";
+
+describe("decodeSse", () => {
+  it("handles \\n, \\r\\n and \\r line ends, split anywhere, with multi-byte UTF-8", async () => {
+    const text = 'data: {"a":"é😀"}\r\n\r\nevent: x\ndata: 2\n\ndata: 3\r\r';
+    const expected = [
+      { event: undefined, data: '{"a":"é😀"}' },
+      { event: "x", data: "2" },
+      { event: undefined, data: "3" },
+    ];
+    const bytes = Buffer.byteLength(text);
+    for (let i = 1; i < bytes; i++) {
+      expect(await collect(decodeSse(chunked(text, [i])))).toEqual(expected);
+    }
+    expect(await collect(decodeSse(chunked(text, Array.from({ length: bytes }, (_, i) => i))))).toEqual(expected);
+  });
+
+  it("drops a final event that lacks its blank line (an incomplete stream)", async () => {
+    expect(await collect(decodeSse(chunked("data: 1\n\ndata: 2\n")))).toEqual([{ event: undefined, data: "1" }]);
+  });
+});
