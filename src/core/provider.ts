@@ -42,6 +42,8 @@ export type UpstreamHeaders = Record<string, string | string[] | undefined>;
 
 export interface Provider {
   readonly type: ProviderType;
+  /** The upstream applies `stop_sequences` itself and reports the match (Anthropic relays). */
+  readonly handlesStopSequences?: boolean;
   /** The streaming request for one attempt. The gateway always streams upstream. */
   buildRequest(ctx: AttemptContext): UpstreamRequest;
   /** Upstream 2xx body bytes → Anthropic events, as they arrive. Throws GatewayError on a broken stream. */

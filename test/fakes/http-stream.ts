@@ -46,24 +46,22 @@ export function sseFrame(data: unknown): string {
 }
 
 /**
- * Writes `chunk` and waits for `drain` when the socket buffer is full. Resolves `false` when the
- * response closed (client gone, or the fake destroyed the socket) before the write could finish.
+ * Writes `chunk` and resolves once Node handed it to the socket (so a following destroy cannot
+ * drop it, and a full buffer applies backpressure). Resolves `false` when the response closed
+ * (client gone, or the fake destroyed the socket) or `signal` aborted first.
  */
 export function writeChunk(res: ServerResponse, chunk: string, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted || res.destroyed) return Promise.resolve(false);
-  if (res.write(chunk)) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const done = (ok: boolean): void => {
-      res.off("drain", onDrain);
+    const finish = (ok: boolean): void => {
       res.off("close", onClose);
       signal.removeEventListener("abort", onClose);
       resolve(ok);
     };
-    const onDrain = (): void => done(true);
-    const onClose = (): void => done(false);
-    res.on("drain", onDrain);
+    const onClose = (): void => finish(false);
     res.on("close", onClose);
     signal.addEventListener("abort", onClose, { once: true });
+    res.write(chunk, (error) => finish(error == null));
   });
 }
 

@@ -24,8 +24,8 @@ export async function accumulateMessage(events: AsyncIterable<StreamEvent>): Pro
       case "content_block_stop": {
         const block = requireMessage(message).content[event.index];
         const json = partialJson.get(event.index);
-        if (block?.type === "tool_use" && json !== undefined) {
-          block.input = JSON.parse(json) as Record<string, unknown>;
+        if ((block?.type === "tool_use" || block?.type === "server_tool_use") && json !== undefined) {
+          block.input = json === "" ? {} : (JSON.parse(json) as Record<string, unknown>);
           partialJson.delete(event.index);
         }
         break;
@@ -34,7 +34,9 @@ export async function accumulateMessage(events: AsyncIterable<StreamEvent>): Pro
         const m = requireMessage(message);
         m.stop_reason = event.delta.stop_reason;
         m.stop_sequence = event.delta.stop_sequence;
-        m.usage = { ...m.usage, ...event.usage };
+        // Cumulative totals; a missing counter keeps its value (SDK semantics, protocol.md B.5).
+        for (const [k, v] of Object.entries(event.usage) as [keyof typeof m.usage, number | undefined][])
+          if (typeof v === "number") m.usage[k] = v;
         break;
       }
       case "message_stop":
@@ -79,7 +81,8 @@ function applyDelta(
   if (delta.type === "text_delta" && block.type === "text") block.text += delta.text;
   else if (delta.type === "thinking_delta" && block.type === "thinking") block.thinking += delta.thinking;
   else if (delta.type === "signature_delta" && block.type === "thinking") block.signature = delta.signature;
-  else if (delta.type === "input_json_delta" && block.type === "tool_use")
+  else if (delta.type === "input_json_delta" && (block.type === "tool_use" || block.type === "server_tool_use"))
     partialJson.set(event.index, (partialJson.get(event.index) ?? "") + delta.partial_json);
+  else if (delta.type === "citations_delta" && block.type === "text") block.citations = [...(block.citations ?? []), delta.citation];
   else throw new Error(`delta ${delta.type} does not fit block ${block.type}`);
 }

@@ -27,6 +27,7 @@ export interface Usage {
 export interface TextBlock {
   type: "text";
   text: string;
+  citations?: unknown[] | null;
 }
 export interface ThinkingBlock {
   type: "thinking";
@@ -43,7 +44,31 @@ export interface ToolUseBlock {
   name: string;
   input: Record<string, unknown>;
 }
-export type ContentBlock = TextBlock | ThinkingBlock | RedactedThinkingBlock | ToolUseBlock;
+/** Server tools (web search, code execution…) run by an Anthropic-compatible upstream. */
+export interface ServerToolUseBlock {
+  type: "server_tool_use";
+  id: string;
+  name: string;
+  input: unknown;
+}
+export interface ServerToolResultBlock {
+  type:
+    | "web_search_tool_result"
+    | "web_fetch_tool_result"
+    | "code_execution_tool_result"
+    | "bash_code_execution_tool_result"
+    | "text_editor_code_execution_tool_result"
+    | "tool_search_tool_result";
+  tool_use_id: string;
+  content: unknown;
+}
+export type ContentBlock =
+  | TextBlock
+  | ThinkingBlock
+  | RedactedThinkingBlock
+  | ToolUseBlock
+  | ServerToolUseBlock
+  | ServerToolResultBlock;
 
 export interface Message {
   id: string;
@@ -60,7 +85,8 @@ export type ContentBlockDelta =
   | { type: "text_delta"; text: string }
   | { type: "thinking_delta"; thinking: string }
   | { type: "signature_delta"; signature: string }
-  | { type: "input_json_delta"; partial_json: string };
+  | { type: "input_json_delta"; partial_json: string }
+  | { type: "citations_delta"; citation: unknown };
 
 export type AnthropicErrorType =
   | "invalid_request_error"
@@ -95,7 +121,8 @@ export interface ContentBlockStopEvent {
 export interface MessageDeltaEvent {
   type: "message_delta";
   delta: { stop_reason: StopReason | null; stop_sequence: string | null };
-  usage: Usage;
+  /** Cumulative totals; relays may send only `output_tokens` (protocol.md B.5). */
+  usage: Partial<Usage> & { output_tokens: number };
 }
 export interface MessageStopEvent {
   type: "message_stop";

@@ -9,5 +9,9 @@ export function decodeCountTokensResponse(json: unknown): number {
     const tokens = json.input_tokens;
     if (typeof tokens === "number" && Number.isInteger(tokens) && tokens >= 0) return tokens;
   }
-  throw upstreamUnavailable("Upstream count_tokens answer has no valid input_tokens", json, "UPSTREAM_MALFORMED");
+  throw upstreamUnavailable(
+    "Upstream count_tokens answer has no valid input_tokens",
+    json,
+    "UPSTREAM_MALFORMED",
+  );
 }

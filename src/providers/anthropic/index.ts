@@ -21,6 +21,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
   const auth = options.authHeader ?? "x-api-key";
   return {
     type: "anthropic",
+    handlesStopSequences: true,
     buildRequest: (ctx) => buildMessagesRequest(ctx, auth),
     decodeStream: (body, ctx) => decodeAnthropicStream(body, ctx),
     decodeError: (status, headers, body) => decodeAnthropicError(status, headers, body),
