@@ -19,5 +19,9 @@ export function sendError(reply: FastifyReply, error: GatewayError, requestId: s
     reply.header("retry-after", String(seconds));
     reply.header("retry-after-ms", String(seconds * 1000));
   }
-  return reply.code(status).header("content-type", "application/json").send(errorBody(error, requestId));
+  return reply
+    .code(status)
+    .header("request-id", requestId)
+    .header("content-type", "application/json")
+    .send(errorBody(error, requestId));
 }
