@@ -12,7 +12,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dir = join(root, ".cache", "claude-code");
 
 export function claudeBinaryPath() {
-  return join(dir, "node_modules", "@anthropic-ai", `claude-code-${process.platform}-${process.arch}`, "claude");
+  return join(
+    dir,
+    "node_modules",
+    "@anthropic-ai",
+    `claude-code-${process.platform}-${process.arch}`,
+    "claude",
+  );
 }
 
 if (process.env.CCGATE_SKIP_CLAUDE_INSTALL === "1") process.exit(0);
@@ -21,10 +27,14 @@ if (existsSync(claudeBinaryPath())) process.exit(0);
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "ccgate-e2e-claude", private: true }));
 console.log(`Installing @anthropic-ai/claude-code@${VERSION} for the end-to-end tests (once)…`);
-execFileSync("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", `@anthropic-ai/claude-code@${VERSION}`], {
-  cwd: dir,
-  stdio: "inherit",
-});
+execFileSync(
+  "npm",
+  ["install", "--no-audit", "--no-fund", "--ignore-scripts", `@anthropic-ai/claude-code@${VERSION}`],
+  {
+    cwd: dir,
+    stdio: "inherit",
+  },
+);
 if (!existsSync(claudeBinaryPath())) {
   console.error(`Claude Code binary not found at ${claudeBinaryPath()} after install`);
   process.exit(1);

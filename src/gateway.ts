@@ -2,9 +2,11 @@
  * The composition root: config → upstreams (adapter + transport + keys), route table and
  * resilience state. The HTTP layer asks it for a plan and runs the core's attempt loop.
  */
+import { ConfigError } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import type { AttemptObserver } from "./core/attempt-loop.js";
 import { GatewayError } from "./core/errors.js";
+import type { Provider } from "./core/provider.js";
 import { Transport } from "./core/transport.js";
 import { type Attempt, maskSecret, type Upstream } from "./core/upstream.js";
 import { createProvider, defaultBaseUrl } from "./providers/create-provider.js";
@@ -24,12 +26,20 @@ export class Gateway {
 
   constructor(readonly config: Config) {
     this.routes = new RouteTable(config.routes);
-    for (const p of config.providers) {
+    const problems: string[] = [];
+    config.providers.forEach((p, i) => {
+      let provider: Provider;
+      try {
+        provider = createProvider(p);
+      } catch (err) {
+        problems.push(`providers.${i}.${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
       const baseUrl = (p.baseUrl ?? defaultBaseUrl(p.type) ?? "").replace(/\/+$/, "");
       this.upstreams.set(p.name, {
         name: p.name,
         type: p.type,
-        provider: createProvider(p),
+        provider,
         transport: new Transport(p.timeouts),
         baseUrl,
         headers: p.headers,
@@ -39,7 +49,8 @@ export class Gateway {
         }),
         requiresKey: p.type === "gemini",
       });
-    }
+    });
+    if (problems.length > 0) throw new ConfigError(problems);
   }
 
   /** Route the model and list the attempts (targets × usable keys, keys rotated for spread). */
@@ -105,7 +116,9 @@ export class Gateway {
       if (error.class === "rate_limit")
         this.cooldowns.cool(
           attempt.key.id,
-          error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : DEFAULT_RATE_LIMIT_COOLDOWN_MS,
+          error.retryAfterSeconds !== undefined
+            ? error.retryAfterSeconds * 1000
+            : DEFAULT_RATE_LIMIT_COOLDOWN_MS,
         );
       else if (error.class === "auth") this.cooldowns.cool(attempt.key.id, AUTH_COOLDOWN_MS);
     },

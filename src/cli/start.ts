@@ -25,6 +25,10 @@ export function registerStartCommand(program: Command): void {
       }
       const { config } = loaded;
       const running = await startGateway(config).catch((err: NodeJS.ErrnoException) => {
+        if (err instanceof ConfigError) {
+          console.error(err.message);
+          process.exit(2);
+        }
         if (err.code === "EADDRINUSE") {
           console.error(
             `Port ${config.server.port} on ${config.server.host} is already in use: stop the other process or pick another port with --port or CCGATE_PORT.`,

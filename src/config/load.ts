@@ -55,7 +55,9 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     try {
       parsed = parseYaml(readFileSync(path, "utf8"));
     } catch (err) {
-      throw new ConfigError([`${path}: YAML syntax error: ${err instanceof Error ? err.message : String(err)}`]);
+      throw new ConfigError([
+        `${path}: YAML syntax error: ${err instanceof Error ? err.message : String(err)}`,
+      ]);
     }
     if (parsed !== null && parsed !== undefined) {
       if (typeof parsed !== "object" || Array.isArray(parsed))
@@ -86,7 +88,9 @@ function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, at: string, probl
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
       const v = env[name];
       if (v === undefined || v === "") {
-        problems.push(`${at || "(root)"}: environment variable ${name} is not set — export it or edit the value`);
+        problems.push(
+          `${at || "(root)"}: environment variable ${name} is not set — export it or edit the value`,
+        );
         return "";
       }
       return v;
@@ -101,7 +105,12 @@ function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, at: string, probl
   return value;
 }
 
-function applyEnv(input: ConfigInput, env: NodeJS.ProcessEnv, models: ModelShorthand, problems: string[]): ConfigInput {
+function applyEnv(
+  input: ConfigInput,
+  env: NodeJS.ProcessEnv,
+  models: ModelShorthand,
+  problems: string[],
+): ConfigInput {
   const server = { ...input.server };
   if (env.CCGATE_HOST) server.host = env.CCGATE_HOST;
   if (env.CCGATE_PORT) {
@@ -127,7 +136,8 @@ function applyEnv(input: ConfigInput, env: NodeJS.ProcessEnv, models: ModelShort
     providers[gemini] = {
       ...g,
       baseUrl: env.GEMINI_BASE_URL || g.baseUrl || DEFAULT_GEMINI_BASE_URL,
-      apiKeys: envKeys.length > 0 ? envKeys.map((key, i) => ({ name: `GEMINI_API_KEY#${i + 1}`, key })) : g.apiKeys,
+      apiKeys:
+        envKeys.length > 0 ? envKeys.map((key, i) => ({ name: `GEMINI_API_KEY#${i + 1}`, key })) : g.apiKeys,
     };
   }
 
@@ -136,8 +146,16 @@ function applyEnv(input: ConfigInput, env: NodeJS.ProcessEnv, models: ModelShort
   if ((routes === undefined || routes.length === 0) && g !== undefined) {
     routes = [
       { name: "gemini-passthrough", match: ["gemini-*"], targets: [`${g.name}/$model`] },
-      { name: "background", match: ["*haiku*"], targets: [`${g.name}/${models.small ?? DEFAULT_SMALL_MODEL}`] },
-      { name: "large", match: ["*opus*", "*sonnet*"], targets: [`${g.name}/${models.large ?? defaultModel}`] },
+      {
+        name: "background",
+        match: ["*haiku*"],
+        targets: [`${g.name}/${models.small ?? DEFAULT_SMALL_MODEL}`],
+      },
+      {
+        name: "large",
+        match: ["*opus*", "*sonnet*"],
+        targets: [`${g.name}/${models.large ?? defaultModel}`],
+      },
       { name: "default", match: ["*"], targets: [`${g.name}/${defaultModel}`] },
     ];
   }
@@ -148,7 +166,8 @@ function describeIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const field = issue.path.length > 0 ? issue.path.join(".") : "(root)";
     let fix = "";
-    if (issue.code === "unrecognized_keys") fix = " — remove it or check its spelling (see ccgate.yaml.example)";
+    if (issue.code === "unrecognized_keys")
+      fix = " — remove it or check its spelling (see ccgate.yaml.example)";
     else if (issue.code === "invalid_value") fix = " — use one of the listed values";
     else if (issue.code === "invalid_type") fix = ` — expected ${issue.expected}`;
     return `${field}: ${issue.message}${fix}`;
@@ -159,9 +178,10 @@ function crossCheck(config: Config): string[] {
   const problems: string[] = [];
   const names = new Set<string>();
   config.providers.forEach((p, i) => {
-    if (names.has(p.name)) problems.push(`providers.${i}.name: "${p.name}" is used twice — give each provider its own name`);
+    if (names.has(p.name))
+      problems.push(`providers.${i}.name: "${p.name}" is used twice — give each provider its own name`);
     names.add(p.name);
-    if (p.baseUrl === undefined && (p.type === "openai" || p.type === "vertex"))
+    if (p.baseUrl === undefined && p.type === "vertex")
       problems.push(`providers.${i}.baseUrl: a ${p.type} provider needs a baseUrl`);
   });
   config.routes.forEach((r, i) => {

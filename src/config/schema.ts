@@ -25,7 +25,10 @@ const apiKey = z.union([
 export const providerSchema = z.strictObject({
   name: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]+$/, "use letters, digits, '_', '.' or '-' (it appears in 'provider/model' targets)"),
+    .regex(
+      /^[A-Za-z0-9_.-]+$/,
+      "use letters, digits, '_', '.' or '-' (it appears in 'provider/model' targets)",
+    ),
   type: z.enum(PROVIDER_TYPES),
   baseUrl: z.url().optional(),
   apiKeys: z.array(apiKey).default([]),

@@ -78,8 +78,19 @@ export function invalidRequest(message: string, cause?: unknown): GatewayError {
 }
 
 /** An upstream that could not be reached or broke mid-way: retryable by the client. */
-export function upstreamUnavailable(message: string, cause?: unknown, code = "UPSTREAM_UNAVAILABLE"): GatewayError {
-  return new GatewayError({ code, message, status: 529, type: "overloaded_error", class: "transient", cause });
+export function upstreamUnavailable(
+  message: string,
+  cause?: unknown,
+  code = "UPSTREAM_UNAVAILABLE",
+): GatewayError {
+  return new GatewayError({
+    code,
+    message,
+    status: 529,
+    type: "overloaded_error",
+    class: "transient",
+    cause,
+  });
 }
 
 /** Coerce anything thrown into a GatewayError without losing it. */

@@ -94,7 +94,11 @@ export class EventBuilder {
   text(text: string): StreamEvent[] {
     if (text === "") return [];
     const events = this.ensureOpen("text");
-    events.push({ type: "content_block_delta", index: this.nextIndex - 1, delta: { type: "text_delta", text } });
+    events.push({
+      type: "content_block_delta",
+      index: this.nextIndex - 1,
+      delta: { type: "text_delta", text },
+    });
     return events;
   }
 
@@ -147,7 +151,11 @@ export class EventBuilder {
     if (block?.kind !== "tool_use" || partialJson === "") return [];
     block.sentJson = true;
     return [
-      { type: "content_block_delta", index: block.index, delta: { type: "input_json_delta", partial_json: partialJson } },
+      {
+        type: "content_block_delta",
+        index: block.index,
+        delta: { type: "input_json_delta", partial_json: partialJson },
+      },
     ];
   }
 
@@ -177,7 +185,9 @@ export class EventBuilder {
     if (this.open?.kind === kind) return events;
     events.push(...this.closeOpen());
     events.push(
-      ...this.openBlock(kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "", signature: "" }),
+      ...this.openBlock(
+        kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "", signature: "" },
+      ),
     );
     return events;
   }
@@ -186,7 +196,8 @@ export class EventBuilder {
     const index = this.nextIndex++;
     if (block.type === "text") this.open = { kind: "text", index };
     else if (block.type === "thinking") this.open = { kind: "thinking", index, signature: undefined };
-    else if (block.type === "tool_use") this.open = { kind: "tool_use", index, id: block.id, sentJson: false };
+    else if (block.type === "tool_use")
+      this.open = { kind: "tool_use", index, id: block.id, sentJson: false };
     return [{ type: "content_block_start", index, content_block: block }];
   }
 

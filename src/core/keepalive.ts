@@ -7,7 +7,10 @@ import type { StreamEvent } from "../protocol/anthropic/types.js";
 
 const PING: StreamEvent = { type: "ping" };
 
-export async function* withKeepAlive(source: AsyncIterable<StreamEvent>, intervalMs: number): AsyncGenerator<StreamEvent> {
+export async function* withKeepAlive(
+  source: AsyncIterable<StreamEvent>,
+  intervalMs: number,
+): AsyncGenerator<StreamEvent> {
   const iterator = source[Symbol.asyncIterator]();
   let pending: Promise<IteratorResult<StreamEvent>> | undefined;
   let timer: NodeJS.Timeout | undefined;

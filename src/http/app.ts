@@ -50,7 +50,8 @@ export function buildApp(gateway: Gateway, options: AppOptions = {}): FastifyIns
       reply,
       new GatewayError({
         code: "CLIENT_UNAUTHORIZED",
-        message: "Invalid or missing gateway key: send the token configured as CCGATE_AUTH_TOKEN as x-api-key or Authorization: Bearer",
+        message:
+          "Invalid or missing gateway key: send the token configured as CCGATE_AUTH_TOKEN as x-api-key or Authorization: Bearer",
         status: 401,
         type: "authentication_error",
         class: "client",
@@ -71,10 +72,22 @@ export function buildApp(gateway: Gateway, options: AppOptions = {}): FastifyIns
         class: "client",
       });
     else if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500)
-      error = invalidRequest(e.code === "FST_ERR_CTP_INVALID_JSON_BODY" || e.code?.startsWith("FST_ERR_CTP") ? `Invalid request body: ${e.message}` : e.message, err);
+      error = invalidRequest(
+        e.code === "FST_ERR_CTP_INVALID_JSON_BODY" || e.code?.startsWith("FST_ERR_CTP")
+          ? `Invalid request body: ${e.message}`
+          : e.message,
+        err,
+      );
     else {
       req.log.error({ err }, "unhandled error");
-      error = new GatewayError({ code: "INTERNAL", message: "Internal gateway error", status: 500, type: "api_error", class: "transient", cause: err });
+      error = new GatewayError({
+        code: "INTERNAL",
+        message: "Internal gateway error",
+        status: 500,
+        type: "api_error",
+        class: "transient",
+        cause: err,
+      });
     }
     return sendError(reply, error, requestIdOf(req));
   });
@@ -95,7 +108,11 @@ export function buildApp(gateway: Gateway, options: AppOptions = {}): FastifyIns
 
   app.get("/health", async () => ({
     status: "ok",
-    providers: [...gateway.upstreams.values()].map((u) => ({ name: u.name, type: u.type, keys: u.keys.length })),
+    providers: [...gateway.upstreams.values()].map((u) => ({
+      name: u.name,
+      type: u.type,
+      keys: u.keys.length,
+    })),
   }));
   // Claude Code's connectivity probes (protocol.md E.1): answer instead of logging 404s.
   app.head("/", async (_req, reply) => reply.code(200).send());

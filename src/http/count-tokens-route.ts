@@ -41,15 +41,24 @@ export function registerCountTokensRoute(app: FastifyInstance, gateway: Gateway)
         headers: attempt.upstream.headers,
       };
       try {
-        const res = await attempt.upstream.transport.send(counter.buildRequest(ctx), attempt.upstream.provider, signal);
+        const res = await attempt.upstream.transport.send(
+          counter.buildRequest(ctx),
+          attempt.upstream.provider,
+          signal,
+        );
         let text = "";
         for await (const chunk of res.body) text += Buffer.from(chunk).toString("utf8");
         const input_tokens = counter.decodeResponse(JSON.parse(text));
         return reply.header("x-ccgate-count-source", "upstream").send({ input_tokens });
       } catch (err) {
-        req.log.warn({ err: toGatewayError(err).message }, "upstream token count failed; using the local estimate");
+        req.log.warn(
+          { err: toGatewayError(err).message },
+          "upstream token count failed; using the local estimate",
+        );
       }
     }
-    return reply.header("x-ccgate-count-source", "estimate").send({ input_tokens: estimateInputTokens(parsed) });
+    return reply
+      .header("x-ccgate-count-source", "estimate")
+      .send({ input_tokens: estimateInputTokens(parsed) });
   });
 }

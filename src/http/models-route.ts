@@ -40,7 +40,12 @@ export function registerModelsRoutes(app: FastifyInstance, gateway: Gateway): vo
     }
     const limit = Math.min(1000, Math.max(1, Number(query.limit) || 20));
     const page = data.slice(0, limit);
-    return { data: page, has_more: data.length > limit, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null };
+    return {
+      data: page,
+      has_more: data.length > limit,
+      first_id: page[0]?.id ?? null,
+      last_id: page.at(-1)?.id ?? null,
+    };
   });
 
   app.get("/v1/models/:id", async (req, reply) => {
@@ -49,7 +54,13 @@ export function registerModelsRoutes(app: FastifyInstance, gateway: Gateway): vo
     if (decision === undefined) {
       return sendError(
         reply,
-        new GatewayError({ code: "NO_ROUTE", message: `model: ${id}`, status: 404, type: "not_found_error", class: "client" }),
+        new GatewayError({
+          code: "NO_ROUTE",
+          message: `model: ${id}`,
+          status: 404,
+          type: "not_found_error",
+          class: "client",
+        }),
         requestIdOf(req),
       );
     }

@@ -3,7 +3,7 @@
  * Unknown content block types are named explicitly (zod's union error would only say "invalid").
  */
 import type { z } from "zod";
-import { invalidRequest, type GatewayError } from "../core/errors.js";
+import { type GatewayError, invalidRequest } from "../core/errors.js";
 import { KNOWN_BLOCK_TYPES } from "../protocol/anthropic/request-schema.js";
 
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> | GatewayError {

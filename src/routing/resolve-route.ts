@@ -41,7 +41,10 @@ export class RouteTable {
         reason: `model "${requestedModel}" matched "${hit.glob}"`,
         targets: config.targets.map((t) => {
           const slash = t.indexOf("/");
-          return { provider: t.slice(0, slash), model: t.slice(slash + 1).replaceAll("$model", requestedModel) };
+          return {
+            provider: t.slice(0, slash),
+            model: t.slice(slash + 1).replaceAll("$model", requestedModel),
+          };
         }),
       };
     }

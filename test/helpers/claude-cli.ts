@@ -20,7 +20,9 @@ export function claudeBinary(): string {
     "claude",
   );
   if (!existsSync(path))
-    throw new Error(`Claude Code CLI not installed at ${path}: run \`node scripts/ensure-claude-code.mjs\` (npm test does)`);
+    throw new Error(
+      `Claude Code CLI not installed at ${path}: run \`node scripts/ensure-claude-code.mjs\` (npm test does)`,
+    );
   return path;
 }
 

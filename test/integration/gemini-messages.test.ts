@@ -43,7 +43,9 @@ describe("messages through the Gemini provider", () => {
     const plain = await client.messages.create(params);
 
     expect(deltas.length).toBeGreaterThanOrEqual(2);
-    expect(streamed.content).toEqual([{ type: "text", text: "The quick brown fox jumps over the lazy dog." }]);
+    expect(streamed.content).toEqual([
+      { type: "text", text: "The quick brown fox jumps over the lazy dog." },
+    ]);
     // Everything the API defines matches; only the id differs (the SDK adds its own local fields).
     const fields = ["type", "role", "model", "content", "stop_reason", "stop_sequence", "usage"] as const;
     for (const f of fields) expect(plain[f], f).toEqual(streamed[f]);
@@ -114,7 +116,12 @@ describe("messages through the Gemini provider", () => {
         },
       },
     ];
-    const first = await client.messages.create({ model: "claude-sonnet-4-6", max_tokens: 1024, tools, messages: [user("read both")] });
+    const first = await client.messages.create({
+      model: "claude-sonnet-4-6",
+      max_tokens: 1024,
+      tools,
+      messages: [user("read both")],
+    });
     expect(first.stop_reason).toBe("tool_use");
     const calls = first.content.filter((b): b is Anthropic.ToolUseBlock => b.type === "tool_use");
     expect(calls.map((c) => c.input)).toEqual([{ file_path: "/a.ts" }, { file_path: "/b.ts" }]);
@@ -153,11 +160,19 @@ describe("messages through the Gemini provider", () => {
 
   it("maps every stop reason and the usage counters", async () => {
     fake.enqueue({ chunks: textChunks("cut off", { finishReason: "MAX_TOKENS" }) });
-    const maxed = await client.messages.create({ model: "claude-sonnet-4-6", max_tokens: 5, messages: [user("x")] });
+    const maxed = await client.messages.create({
+      model: "claude-sonnet-4-6",
+      max_tokens: 5,
+      messages: [user("x")],
+    });
     expect(maxed.stop_reason).toBe("max_tokens");
 
     fake.enqueue({ chunks: textChunks("", { finishReason: "SAFETY" }) });
-    const refused = await client.messages.create({ model: "claude-sonnet-4-6", max_tokens: 100, messages: [user("x")] });
+    const refused = await client.messages.create({
+      model: "claude-sonnet-4-6",
+      max_tokens: 100,
+      messages: [user("x")],
+    });
     expect(refused.stop_reason).toBe("refusal");
 
     fake.enqueue({ chunks: textChunks("alpha beta END gamma", { parts: 3 }) });
@@ -174,7 +189,9 @@ describe("messages through the Gemini provider", () => {
     fake.enqueue({
       chunks: [
         {
-          candidates: [{ content: { role: "model", parts: [{ text: "cached" }] }, finishReason: "STOP", index: 0 }],
+          candidates: [
+            { content: { role: "model", parts: [{ text: "cached" }] }, finishReason: "STOP", index: 0 },
+          ],
           usageMetadata: {
             promptTokenCount: 1000,
             cachedContentTokenCount: 800,
@@ -185,7 +202,11 @@ describe("messages through the Gemini provider", () => {
         },
       ],
     });
-    const cached = await client.messages.create({ model: "claude-sonnet-4-6", max_tokens: 100, messages: [user("x")] });
+    const cached = await client.messages.create({
+      model: "claude-sonnet-4-6",
+      max_tokens: 100,
+      messages: [user("x")],
+    });
     expect(cached.usage).toMatchObject({
       input_tokens: 200,
       cache_read_input_tokens: 800,
@@ -195,7 +216,9 @@ describe("messages through the Gemini provider", () => {
   });
 
   it("sends images and PDFs as inlineData", async () => {
-    const png = Buffer.from("89504e470d0a1a0a0000000d4948445200000001000000010806000000", "hex").toString("base64");
+    const png = Buffer.from("89504e470d0a1a0a0000000d4948445200000001000000010806000000", "hex").toString(
+      "base64",
+    );
     const pdf = Buffer.from("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF").toString("base64");
     fake.enqueue({ chunks: textChunks("seen") });
     await client.messages.create({
@@ -224,7 +247,12 @@ describe("messages through the Gemini provider", () => {
 describe("errors and failover", () => {
   it("a stream cut after content ends with event: error and never message_stop", async () => {
     fake.enqueue({ chunks: textChunks("one two three four five six", { parts: 6 }), cutAfterChunks: 3 });
-    const res = await postRaw(gateway, { model: "claude-sonnet-4-6", max_tokens: 100, stream: true, messages: [user("x")] });
+    const res = await postRaw(gateway, {
+      model: "claude-sonnet-4-6",
+      max_tokens: 100,
+      stream: true,
+      messages: [user("x")],
+    });
     expect(res.status).toBe(200);
     const names = res.events.map((e) => e.event);
     expect(names).toContain("content_block_delta");
@@ -235,14 +263,22 @@ describe("errors and failover", () => {
 
   it("the SDK surfaces a broken stream as an error, not a truncated success", async () => {
     fake.enqueue({ chunks: textChunks("one two three four", { parts: 4 }), cutAfterChunks: 2 });
-    const stream = client.messages.stream({ model: "claude-sonnet-4-6", max_tokens: 100, messages: [user("x")] });
+    const stream = client.messages.stream({
+      model: "claude-sonnet-4-6",
+      max_tokens: 100,
+      messages: [user("x")],
+    });
     await expect(stream.finalMessage()).rejects.toThrow(/overloaded|ended|upstream/i);
   });
 
   it("a failure before any content is retried and never reaches the client", async () => {
     fake.enqueue({ status: 500, body: { error: { code: 500, message: "boom", status: "INTERNAL" } } });
     fake.enqueue({ chunks: textChunks("recovered") });
-    const msg = await client.messages.create({ model: "claude-sonnet-4-6", max_tokens: 100, messages: [user("x")] });
+    const msg = await client.messages.create({
+      model: "claude-sonnet-4-6",
+      max_tokens: 100,
+      messages: [user("x")],
+    });
     expect(msg.content).toEqual([{ type: "text", text: "recovered" }]);
     expect(fake.requests).toHaveLength(2);
   });
@@ -258,11 +294,19 @@ describe("errors and failover", () => {
         },
       },
     });
-    const res = await postRaw(gateway, { model: "claude-sonnet-4-6", max_tokens: 100, stream: true, messages: [user("x")] });
+    const res = await postRaw(gateway, {
+      model: "claude-sonnet-4-6",
+      max_tokens: 100,
+      stream: true,
+      messages: [user("x")],
+    });
     expect(res.status).toBe(400);
     expect(JSON.parse(res.text)).toMatchObject({
       type: "error",
-      error: { type: "invalid_request_error", message: "prompt is too long: 1200000 tokens > 1048576 maximum" },
+      error: {
+        type: "invalid_request_error",
+        message: "prompt is too long: 1200000 tokens > 1048576 maximum",
+      },
     });
     expect(fake.requests).toHaveLength(1);
   });
@@ -273,7 +317,11 @@ describe("errors and failover", () => {
       [{ model: "claude-sonnet-4-6", messages: [user("x")] }, 400, /max_tokens/],
       [{ model: "claude-sonnet-4-6", max_tokens: "lots", messages: [user("x")] }, 400, /max_tokens/],
       [
-        { model: "claude-sonnet-4-6", max_tokens: 10, messages: [{ role: "user", content: [{ type: "hologram" }] }] },
+        {
+          model: "claude-sonnet-4-6",
+          max_tokens: 10,
+          messages: [{ role: "user", content: [{ type: "hologram" }] }],
+        },
         400,
         /messages\.0\.content\.0\.type: unknown content block type "hologram"/,
       ],
@@ -282,7 +330,10 @@ describe("errors and failover", () => {
           model: "claude-sonnet-4-6",
           max_tokens: 10,
           messages: [
-            { role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "!!!" } }] },
+            {
+              role: "user",
+              content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "!!!" } }],
+            },
           ],
         },
         400,
@@ -300,7 +351,11 @@ describe("errors and failover", () => {
     }
     expect(fake.requests).toHaveLength(0);
     fake.enqueue({ chunks: textChunks("still alive") });
-    const ok = await client.messages.create({ model: "claude-sonnet-4-6", max_tokens: 10, messages: [user("x")] });
+    const ok = await client.messages.create({
+      model: "claude-sonnet-4-6",
+      max_tokens: 10,
+      messages: [user("x")],
+    });
     expect(ok.content).toEqual([{ type: "text", text: "still alive" }]);
   });
 
@@ -326,6 +381,8 @@ describe("errors and failover", () => {
   });
 
   it("parses SSE the way a raw client would", () => {
-    expect(parseSse("event: ping\ndata: {\"type\":\"ping\"}\n\n")).toEqual([{ event: "ping", data: { type: "ping" } }]);
+    expect(parseSse('event: ping\ndata: {"type":"ping"}\n\n')).toEqual([
+      { event: "ping", data: { type: "ping" } },
+    ]);
   });
 });

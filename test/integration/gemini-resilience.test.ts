@@ -5,13 +5,7 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/server.js";
-import {
-  type FakeGemini,
-  functionCalls,
-  rateLimited,
-  startFakeGemini,
-  textChunks,
-} from "../fakes/gemini.js";
+import { type FakeGemini, functionCalls, rateLimited, startFakeGemini, textChunks } from "../fakes/gemini.js";
 import { postRaw, sdkClient, startTestGateway } from "../helpers/gateway.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -19,10 +13,18 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(env: Record<string, string> = {}, fakeOptions: Parameters<typeof startFakeGemini>[0] = {}) {
+async function setup(
+  env: Record<string, string> = {},
+  fakeOptions: Parameters<typeof startFakeGemini>[0] = {},
+) {
   const fake = await startFakeGemini(fakeOptions);
-  const gateway = await startTestGateway({ env: { GEMINI_API_KEY: "key-a", GEMINI_BASE_URL: fake.url, ...env } });
-  cleanups.push(() => fake.close(), () => gateway.close());
+  const gateway = await startTestGateway({
+    env: { GEMINI_API_KEY: "key-a", GEMINI_BASE_URL: fake.url, ...env },
+  });
+  cleanups.push(
+    () => fake.close(),
+    () => gateway.close(),
+  );
   return { fake, gateway, client: sdkClient(gateway) };
 }
 
@@ -155,7 +157,9 @@ describe("thought signatures across turns (Gemini 3)", () => {
     const tools: Anthropic.Tool[] = [
       { name: "Bash", input_schema: { type: "object", properties: { command: { type: "string" } } } },
     ];
-    fake.enqueue({ chunks: functionCalls([{ name: "Bash", args: { command: "ls" } }], { thought: "I should list" }) });
+    fake.enqueue({
+      chunks: functionCalls([{ name: "Bash", args: { command: "ls" } }], { thought: "I should list" }),
+    });
     const first = await client.messages.create({ ...ask, tools });
     expect(first.content.map((b) => b.type)).toEqual(["thinking", "tool_use"]);
     const call = first.content[1] as Anthropic.ToolUseBlock;
@@ -184,7 +188,10 @@ describe("thought signatures across turns (Gemini 3)", () => {
       tools,
       messages: [
         user("list"),
-        { role: "assistant", content: [{ type: "tool_use", id: "toolu_01Abc", name: "Bash", input: { command: "ls" } }] },
+        {
+          role: "assistant",
+          content: [{ type: "tool_use", id: "toolu_01Abc", name: "Bash", input: { command: "ls" } }],
+        },
         { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_01Abc", content: "a b" }] },
       ],
     });
@@ -197,7 +204,11 @@ describe("thought signatures across turns (Gemini 3)", () => {
 describe("auxiliary endpoints", () => {
   it("count_tokens asks Gemini's countTokens, and falls back to the local estimate", async () => {
     const { fake, gateway } = await setup();
-    const body = { model: "claude-sonnet-4-6", messages: [user("count these words please")], system: "be brief" };
+    const body = {
+      model: "claude-sonnet-4-6",
+      messages: [user("count these words please")],
+      system: "be brief",
+    };
     const res = await postRaw(gateway, body, {}, "/v1/messages/count_tokens?beta=true");
     expect(res.status).toBe(200);
     expect(res.headers.get("x-ccgate-count-source")).toBe("upstream");
@@ -243,7 +254,10 @@ describe("auxiliary endpoints", () => {
         c.server.bodyLimitBytes = 10_000;
       },
     });
-    cleanups.push(() => fake.close(), () => gateway.close());
+    cleanups.push(
+      () => fake.close(),
+      () => gateway.close(),
+    );
     const res = await postRaw(gateway, { ...ask, messages: [user("x".repeat(20_000))] });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.text).error.type).toBe("request_too_large");
@@ -254,7 +268,7 @@ describe("auxiliary endpoints", () => {
     const { gateway } = await setup();
     const res = await fetch(`${gateway.url}/v1/nothing`);
     expect(res.status).toBe(404);
-    expect((await res.json()).error.type).toBe("not_found_error");
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe("not_found_error");
     expect((await fetch(`${gateway.url}/`, { method: "HEAD" })).status).toBe(200);
   });
 });

@@ -22,8 +22,12 @@ describe("loadConfig", () => {
     expect(config.providers).toHaveLength(1);
     expect(config.providers[0]).toMatchObject({ name: "gemini", type: "gemini", apiKeys: [] });
     const routes = new RouteTable(config.routes);
-    expect(routes.resolve("claude-sonnet-4-6")?.targets).toEqual([{ provider: "gemini", model: "gemini-2.5-pro" }]);
-    expect(routes.resolve("claude-haiku-4-5")?.targets).toEqual([{ provider: "gemini", model: "gemini-2.5-flash" }]);
+    expect(routes.resolve("claude-sonnet-4-6")?.targets).toEqual([
+      { provider: "gemini", model: "gemini-2.5-pro" },
+    ]);
+    expect(routes.resolve("claude-haiku-4-5")?.targets).toEqual([
+      { provider: "gemini", model: "gemini-2.5-flash" },
+    ]);
     expect(routes.resolve("gemini-3-pro-preview")?.targets).toEqual([
       { provider: "gemini", model: "gemini-3-pro-preview" },
     ]);
@@ -49,11 +53,15 @@ describe("loadConfig", () => {
     ]);
     expect(config.providers[0]?.baseUrl).toBe("http://127.0.0.1:9999");
     expect(config.server).toMatchObject({ host: "0.0.0.0", port: 9000, authToken: "tok" });
-    expect(new RouteTable(config.routes).resolve("claude-sonnet-4-6")?.targets[0]?.model).toBe("gemini-3-pro-preview");
+    expect(new RouteTable(config.routes).resolve("claude-sonnet-4-6")?.targets[0]?.model).toBe(
+      "gemini-3-pro-preview",
+    );
   });
 
   it("a non-loopback bind without a client token is refused with the fix", () => {
-    expect(() => loadConfig({ cwd: emptyDir(), env: { CCGATE_HOST: "0.0.0.0" } })).toThrow(/server.host.*authToken/s);
+    expect(() => loadConfig({ cwd: emptyDir(), env: { CCGATE_HOST: "0.0.0.0" } })).toThrow(
+      /server.host.*authToken/s,
+    );
   });
 
   it("YAML file: model shorthand, ${VAR} secrets, env overrides the file", () => {
@@ -67,7 +75,7 @@ describe("loadConfig", () => {
         "providers:",
         "  - name: gemini",
         "    type: gemini",
-        "    apiKeys: [\"${MY_KEY}\"]",
+        '    apiKeys: ["${MY_KEY}"]',
       ].join("\n"),
     );
     const { config, path } = loadConfig({ cwd: dir, env: { MY_KEY: "secret", CCGATE_PORT: "7001" } });
@@ -108,11 +116,16 @@ describe("loadConfig", () => {
 
   it("a route pointing at a missing provider is named", () => {
     const dir = withFile(
-      ["providers:", "  - {name: g, type: gemini}", "routes:", "  - {name: r, match: ['*'], targets: ['nope/m']}"].join(
-        "\n",
-      ),
+      [
+        "providers:",
+        "  - {name: g, type: gemini}",
+        "routes:",
+        "  - {name: r, match: ['*'], targets: ['nope/m']}",
+      ].join("\n"),
     );
-    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/routes\.0\.targets\.0: provider "nope" is not defined/);
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(
+      /routes\.0\.targets\.0: provider "nope" is not defined/,
+    );
   });
 
   it("a YAML syntax error names the file and line", () => {
@@ -122,6 +135,8 @@ describe("loadConfig", () => {
 
   it("a missing ${VAR} is named", () => {
     const dir = withFile(["providers:", "  - {name: g, type: gemini, apiKeys: ['${NOPE_KEY}']}"].join("\n"));
-    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/providers\.0\.apiKeys\.0: environment variable NOPE_KEY/);
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(
+      /providers\.0\.apiKeys\.0: environment variable NOPE_KEY/,
+    );
   });
 });

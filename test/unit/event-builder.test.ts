@@ -49,7 +49,12 @@ describe("EventBuilder", () => {
     expect(delta).toEqual({
       type: "message_delta",
       delta: { stop_reason: "tool_use", stop_sequence: null },
-      usage: { input_tokens: 10, output_tokens: 42, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      usage: {
+        input_tokens: 10,
+        output_tokens: 42,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+      },
     });
   });
 

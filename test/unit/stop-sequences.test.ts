@@ -36,7 +36,9 @@ describe("withStopSequences", () => {
   });
 
   it("picks the earliest match", async () => {
-    const message = await accumulateMessage(withStopSequences(fromArray(textStream(["one two three"])), ["three", "two"]));
+    const message = await accumulateMessage(
+      withStopSequences(fromArray(textStream(["one two three"])), ["three", "two"]),
+    );
     expect(message.stop_sequence).toBe("two");
     expect(message.content).toEqual([{ type: "text", text: "one " }]);
   });

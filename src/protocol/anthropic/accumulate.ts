@@ -81,8 +81,12 @@ function applyDelta(
   if (delta.type === "text_delta" && block.type === "text") block.text += delta.text;
   else if (delta.type === "thinking_delta" && block.type === "thinking") block.thinking += delta.thinking;
   else if (delta.type === "signature_delta" && block.type === "thinking") block.signature = delta.signature;
-  else if (delta.type === "input_json_delta" && (block.type === "tool_use" || block.type === "server_tool_use"))
+  else if (
+    delta.type === "input_json_delta" &&
+    (block.type === "tool_use" || block.type === "server_tool_use")
+  )
     partialJson.set(event.index, (partialJson.get(event.index) ?? "") + delta.partial_json);
-  else if (delta.type === "citations_delta" && block.type === "text") block.citations = [...(block.citations ?? []), delta.citation];
+  else if (delta.type === "citations_delta" && block.type === "text")
+    block.citations = [...(block.citations ?? []), delta.citation];
   else throw new Error(`delta ${delta.type} does not fit block ${block.type}`);
 }

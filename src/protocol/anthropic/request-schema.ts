@@ -18,9 +18,17 @@ const base64Data = z.string().refine((s) => BASE64.test(s) && s.length % 4 !== 1
 const base64Source = z.looseObject({ type: z.literal("base64"), media_type: z.string(), data: base64Data });
 const urlSource = z.looseObject({ type: z.literal("url"), url: z.string().min(1) });
 const fileSource = z.looseObject({ type: z.literal("file"), file_id: z.string() });
-const textSource = z.looseObject({ type: z.literal("text"), media_type: z.string().optional(), data: z.string() });
+const textSource = z.looseObject({
+  type: z.literal("text"),
+  media_type: z.string().optional(),
+  data: z.string(),
+});
 
-export const textBlock = z.looseObject({ type: z.literal("text"), text: z.string(), cache_control: cacheControl });
+export const textBlock = z.looseObject({
+  type: z.literal("text"),
+  text: z.string(),
+  cache_control: cacheControl,
+});
 export const imageBlock = z.looseObject({
   type: z.literal("image"),
   source: z.discriminatedUnion("type", [base64Source, urlSource, fileSource]),
@@ -64,7 +72,13 @@ export const toolResultBlock = z.looseObject({
     .union([
       z.string(),
       z.array(
-        z.discriminatedUnion("type", [textBlock, imageBlock, documentBlock, searchResultBlock, toolReferenceBlock]),
+        z.discriminatedUnion("type", [
+          textBlock,
+          imageBlock,
+          documentBlock,
+          searchResultBlock,
+          toolReferenceBlock,
+        ]),
       ),
     ])
     .optional(),
@@ -138,7 +152,11 @@ const tool = z.looseObject({
 const toolChoice = z.discriminatedUnion("type", [
   z.looseObject({ type: z.literal("auto"), disable_parallel_tool_use: z.boolean().optional() }),
   z.looseObject({ type: z.literal("any"), disable_parallel_tool_use: z.boolean().optional() }),
-  z.looseObject({ type: z.literal("tool"), name: z.string(), disable_parallel_tool_use: z.boolean().optional() }),
+  z.looseObject({
+    type: z.literal("tool"),
+    name: z.string(),
+    disable_parallel_tool_use: z.boolean().optional(),
+  }),
   z.looseObject({ type: z.literal("none") }),
 ]);
 
@@ -151,9 +169,7 @@ const thinking = z.discriminatedUnion("type", [
 
 const outputConfig = z.looseObject({
   effort: z.string().nullish(),
-  format: z
-    .looseObject({ type: z.string(), schema: z.record(z.string(), z.unknown()).optional() })
-    .nullish(),
+  format: z.looseObject({ type: z.string(), schema: z.record(z.string(), z.unknown()).optional() }).nullish(),
 });
 
 const common = {

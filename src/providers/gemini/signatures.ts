@@ -60,9 +60,13 @@ export function encodeThinkingSignature(model: string, signature: string | undef
 }
 
 /** `{model, signature}` for a thinking signature this gateway issued; undefined otherwise. */
-export function decodeThinkingSignature(signature: string): { model: string; signature?: string } | undefined {
+export function decodeThinkingSignature(
+  signature: string,
+): { model: string; signature?: string } | undefined {
   if (!signature.startsWith(THINKING_PREFIX)) return undefined;
-  const payload = parseJson(Buffer.from(signature.slice(THINKING_PREFIX.length), "base64url").toString("utf8"));
+  const payload = parseJson(
+    Buffer.from(signature.slice(THINKING_PREFIX.length), "base64url").toString("utf8"),
+  );
   if (payload === undefined || typeof payload.m !== "string") return undefined;
   return typeof payload.s === "string" ? { model: payload.m, signature: payload.s } : { model: payload.m };
 }

@@ -57,7 +57,9 @@ export function documentParts(block: RequestDocumentBlock): ChatContentPart[] {
       // The core inlines URL documents before the adapter runs; a leftover one stays visible as text.
       return [textPart(withTitle(title, `Document: ${source.url}`))];
     case "file":
-      throw invalidRequest(`document source type "file" (${source.file_id}) is not supported by this upstream`);
+      throw invalidRequest(
+        `document source type "file" (${source.file_id}) is not supported by this upstream`,
+      );
     default:
       return assertNever(source);
   }
@@ -83,7 +85,11 @@ export function userBlockParts(block: RequestContentBlock): ChatContentPart[] {
   }
 }
 
-export function searchResultText(title: string, source: string, content: ReadonlyArray<{ text: string }>): string {
+export function searchResultText(
+  title: string,
+  source: string,
+  content: ReadonlyArray<{ text: string }>,
+): string {
   return [`${title} (${source})`, ...content.map((c) => c.text)].join("\n");
 }
 

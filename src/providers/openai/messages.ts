@@ -10,7 +10,11 @@
  *   assistant message, in call order (OpenAI 400s otherwise), then one `user` message with the
  *   results' images and the turn's remaining blocks (Claude Code appends `<system-reminder>` text).
  */
-import type { MessageParam, MessagesRequest, RequestContentBlock } from "../../protocol/anthropic/request-schema.js";
+import type {
+  MessageParam,
+  MessagesRequest,
+  RequestContentBlock,
+} from "../../protocol/anthropic/request-schema.js";
 import { textPart, userBlockParts } from "./content.js";
 import type { OpenAIOptions } from "./options.js";
 import { upstreamCallRef } from "./tool-ids.js";
@@ -19,7 +23,11 @@ import type { ChatAssistantMessage, ChatContentPart, ChatMessage, ChatToolCall }
 
 const BILLING_HEADER_PREFIX = "x-anthropic-billing-header:";
 
-export function toChatMessages(request: MessagesRequest, upstreamModel: string, options: OpenAIOptions): ChatMessage[] {
+export function toChatMessages(
+  request: MessagesRequest,
+  upstreamModel: string,
+  options: OpenAIOptions,
+): ChatMessage[] {
   const out: ChatMessage[] = [];
   const system = systemText(request.system);
   if (system !== "") out.push({ role: "system", content: system });
@@ -95,7 +103,11 @@ function assistantMessage(
   return { message, callIds };
 }
 
-function userMessages(content: MessageParam["content"], openCalls: string[], upstreamModel: string): ChatMessage[] {
+function userMessages(
+  content: MessageParam["content"],
+  openCalls: string[],
+  upstreamModel: string,
+): ChatMessage[] {
   if (typeof content === "string") return [{ role: "user", content }];
   const results = new Map<string, ConvertedToolResult>();
   const orphans: ChatContentPart[] = [];

@@ -23,3 +23,33 @@ export interface OpenAIOptions {
    */
   reasoningField?: "reasoning_content" | "reasoning";
 }
+
+/**
+ * `options` of an `openai` provider in the config file → `OpenAIOptions`, with a message naming
+ * the bad key. Unknown keys are rejected so a typo does not silently keep a default.
+ */
+export function parseOpenAIOptions(options: Record<string, unknown>): OpenAIOptions {
+  const out: OpenAIOptions = {};
+  for (const [key, value] of Object.entries(options)) {
+    switch (key) {
+      case "streamOptions":
+      case "reasoningEffort":
+        if (typeof value !== "boolean") throw new Error(`options.${key} must be true or false`);
+        out[key] = value;
+        break;
+      case "maxTokensField":
+        if (value !== "max_completion_tokens" && value !== "max_tokens")
+          throw new Error(`options.maxTokensField must be "max_completion_tokens" or "max_tokens"`);
+        out.maxTokensField = value;
+        break;
+      case "reasoningField":
+        if (value !== "reasoning_content" && value !== "reasoning")
+          throw new Error(`options.reasoningField must be "reasoning_content" or "reasoning"`);
+        out.reasoningField = value;
+        break;
+      default:
+        throw new Error(`unknown option "${key}" for an openai provider`);
+    }
+  }
+  return out;
+}

@@ -49,7 +49,11 @@ export function convertToolResult(block: RequestToolResultBlock, toolCallId: str
   }
   const text = texts.join("\n");
   return {
-    message: { role: "tool", tool_call_id: toolCallId, content: block.is_error === true ? `Error: ${text}` : text },
+    message: {
+      role: "tool",
+      tool_call_id: toolCallId,
+      content: block.is_error === true ? `Error: ${text}` : text,
+    },
     media,
   };
 }

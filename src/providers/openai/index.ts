@@ -1,0 +1,45 @@
+/**
+ * OpenAI-compatible (Chat Completions) upstream adapter (protocol.md G).
+ *
+ * Quirks handled (G.3), and where:
+ * - OpenAI: `max_completion_tokens` (reasoning models reject `max_tokens`); usage only with
+ *   `stream_options.include_usage`, in a final `choices: []` chunk; `tool_choice` and
+ *   `parallel_tool_calls` only next to `tools`; tool-call ids ≤ 40 chars (tool-ids.ts); every
+ *   tool call answered by a `tool` message right after it (messages.ts).
+ * - OpenRouter: `: OPENROUTER PROCESSING` SSE comments (ignored by the SSE parser); reasoning in
+ *   `delta.reasoning`; a failed generation ends with `finish_reason:"error"` or a mid-stream
+ *   `data: {"error":...}` (stream.ts); 402 when credits run out (errors.ts).
+ * - DeepSeek: reasoning in `delta.reasoning_content`; cache hits as `prompt_cache_hit_tokens`
+ *   (chunk.ts); its thinking mode needs `reasoning_content` echoed on tool-call turns — set
+ *   `reasoningField: "reasoning_content"`. Base URL `https://api.deepseek.com` → `/v1/…` (request.ts).
+ * - Ollama: reasoning in `delta.reasoning`; bare-string `{"error":"..."}` bodies (error-body.ts);
+ *   use `maxTokensField: "max_tokens"` on old versions.
+ * - vLLM: flat `{"object":"error","message",...}` bodies; `reasoning_content` / `reasoning`
+ *   (both may be present: only one is read); usage may repeat on every chunk (running totals).
+ * - LM Studio / llama.cpp: `exceed_context_size_error` with `n_ctx` / `n_prompt_tokens`
+ *   (context-length.ts); some builds 400 on `stream_options` → `streamOptions: false`.
+ * - Gemini OpenAI-compat (`…/v1beta/openai`): `extra_content.google.thought_signature` on tool
+ *   calls must be echoed (carried in the `tool_use` id, tool-ids.ts); tool calls without `index`,
+ *   each whole in one chunk, `finish_reason:"stop"` after calls (tool-call-assembler.ts,
+ *   map-finish-reason.ts); "input token count (M) exceeds … (N)" overflow wording.
+ * - Any server: body ends without `[DONE]` — accepted when a `finish_reason` came (stream.ts);
+ *   several calls claiming `index:0` — matched by `id`; `arguments` `""`/`null` → `{}`.
+ */
+import type { Provider } from "../../core/provider.js";
+import { decodeChatError } from "./errors.js";
+import type { OpenAIOptions } from "./options.js";
+import { buildChatRequest } from "./request.js";
+import { decodeChatStream } from "./stream.js";
+
+export { type OpenAIOptions, parseOpenAIOptions } from "./options.js";
+
+/** The Chat Completions adapter; `options` switch per-server quirks (see `OpenAIOptions`). */
+export function createOpenAIProvider(options: OpenAIOptions = {}): Provider {
+  const settings: OpenAIOptions = { ...options };
+  return {
+    type: "openai",
+    buildRequest: (ctx) => buildChatRequest(ctx, settings),
+    decodeStream: (body, ctx) => decodeChatStream(body, ctx),
+    decodeError: (status, headers, body) => decodeChatError(status, headers, body),
+  };
+}
