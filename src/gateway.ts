@@ -11,11 +11,25 @@ import { Transport } from "./core/transport.js";
 import { type Attempt, maskSecret, type Upstream } from "./core/upstream.js";
 import { createProvider, defaultBaseUrl } from "./providers/create-provider.js";
 import { AUTH_COOLDOWN_MS, Cooldowns, DEFAULT_RATE_LIMIT_COOLDOWN_MS } from "./resilience/cooldowns.js";
-import { type RouteDecision, RouteTable } from "./routing/resolve-route.js";
+import { type RouteDecision, type RouteInput, RouteTable } from "./routing/resolve-route.js";
 
 export interface Plan {
   decision: RouteDecision;
   attempts: Attempt[];
+}
+
+export interface KeyStatus {
+  id: string;
+  label: string;
+  state: "ok" | "cooling" | "disabled" | "open" | "half_open";
+  cooldownUntil: string | null;
+}
+
+export interface GatewayStatus {
+  version: string;
+  uptimeSeconds: number;
+  providers: { name: string; type: string; baseUrl: string; keys: KeyStatus[] }[];
+  routes: { name: string; match: string[]; targets: string[] }[];
 }
 
 export class Gateway {
@@ -54,8 +68,9 @@ export class Gateway {
   }
 
   /** Route the model and list the attempts (targets × usable keys, keys rotated for spread). */
-  plan(requestedModel: string): Plan {
-    const decision = this.routes.resolve(requestedModel);
+  plan(input: RouteInput): Plan {
+    const requestedModel = input.model;
+    const decision = this.routes.resolve(input);
     if (decision === undefined) {
       throw new GatewayError({
         code: "NO_ROUTE",
@@ -124,6 +139,29 @@ export class Gateway {
     },
     onAttemptSuccess: () => {},
   };
+
+  /** Snapshot for `GET /status` (the shape is documented in README "Status API"). */
+  status(version: string, startedAt: number): GatewayStatus {
+    return {
+      version,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      providers: [...this.upstreams.values()].map((u) => ({
+        name: u.name,
+        type: u.type,
+        baseUrl: u.baseUrl,
+        keys: u.keys.map((k) => {
+          const cooldownMs = this.cooldowns.remaining(k.id);
+          return {
+            id: k.id,
+            label: k.label,
+            state: cooldownMs > 0 ? ("cooling" as const) : ("ok" as const),
+            cooldownUntil: cooldownMs > 0 ? new Date(Date.now() + cooldownMs).toISOString() : null,
+          };
+        }),
+      })),
+      routes: this.config.routes.map((r) => ({ name: r.name, match: r.match, targets: r.targets })),
+    };
+  }
 
   async close(): Promise<void> {
     await Promise.all([...this.upstreams.values()].map((u) => u.transport.close()));

@@ -43,10 +43,10 @@ export async function* runAttempts(options: AttemptLoopOptions): AsyncGenerator<
     for (let retry = 0; retry <= retries; retry++) {
       if (signal.aborted) throw abortedError();
       options.onAttempt?.(attempt, ++tries);
-      const ctx = attemptContext(options, attempt);
       let response: UpstreamResponse | undefined;
       let committed = false;
       try {
+        const ctx = attemptContext(options, attempt, await credentialOf(attempt, signal));
         const upstreamRequest = attempt.upstream.provider.buildRequest(ctx);
         response = await attempt.upstream.transport.send(upstreamRequest, attempt.upstream.provider, signal);
         const held: StreamEvent[] = [];
@@ -80,13 +80,36 @@ export async function* runAttempts(options: AttemptLoopOptions): AsyncGenerator<
   throw summarize(failures);
 }
 
-function attemptContext(options: AttemptLoopOptions, attempt: Attempt): AttemptContext {
+/** The key's static secret, or a fresh token from its source (a failure is an `auth` error). */
+export async function credentialOf(attempt: Attempt, signal: AbortSignal): Promise<string | undefined> {
+  const key = attempt.key;
+  if (key?.tokenSource === undefined) return key?.secret;
+  try {
+    return await key.tokenSource.getToken(signal);
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    throw new GatewayError({
+      code: "CREDENTIALS_UNAVAILABLE",
+      message: `Could not obtain an access token for ${attempt.upstream.name} (${key.label}): ${err instanceof Error ? err.message : String(err)}`,
+      status: 401,
+      type: "authentication_error",
+      class: "auth",
+      cause: err,
+    });
+  }
+}
+
+function attemptContext(
+  options: AttemptLoopOptions,
+  attempt: Attempt,
+  apiKey: string | undefined,
+): AttemptContext {
   const ctx: AttemptContext = {
     request: options.request,
     requestedModel: options.requestedModel,
     upstreamModel: attempt.model,
     baseUrl: attempt.upstream.baseUrl,
-    apiKey: attempt.key?.secret,
+    apiKey,
   };
   if (Object.keys(attempt.upstream.headers).length > 0) ctx.headers = attempt.upstream.headers;
   return ctx;

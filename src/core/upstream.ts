@@ -6,7 +6,15 @@ export interface UpstreamKey {
   /** Stable id for cooldowns and counters: `<provider>#<n>`. */
   id: string;
   label: string;
+  /** A static key; empty when `tokenSource` supplies short-lived tokens instead. */
   secret: string;
+  /** Short-lived credentials (e.g. Google OAuth access tokens), fetched per attempt, cached by the source. */
+  tokenSource?: TokenSource;
+}
+
+/** Produces a current access token; implementations cache and refresh before expiry. */
+export interface TokenSource {
+  getToken(signal: AbortSignal): Promise<string>;
 }
 
 /** A configured provider, ready to serve attempts. */

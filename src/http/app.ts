@@ -11,6 +11,9 @@ import { sendError } from "./errors.js";
 import { registerMessagesRoute } from "./messages-route.js";
 import { registerModelsRoutes } from "./models-route.js";
 import { newRequestId, requestIdOf } from "./request-context.js";
+import { registerStatusRoute } from "./status-route.js";
+
+const VERSION = "0.1.0";
 
 /** Paths any client may call without the gateway token (probes Claude Code makes, health). */
 const OPEN_PATHS = new Set(["/", "/health", "/api/hello"]);
@@ -122,5 +125,6 @@ export function buildApp(gateway: Gateway, options: AppOptions = {}): FastifyIns
   registerMessagesRoute(app, gateway);
   registerCountTokensRoute(app, gateway);
   registerModelsRoutes(app, gateway);
+  registerStatusRoute(app, gateway, VERSION);
   return app;
 }

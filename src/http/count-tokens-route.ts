@@ -4,6 +4,7 @@
  * Claude Code compacts from this number, so a failure never turns into an error here.
  */
 import type { FastifyInstance } from "fastify";
+import { credentialOf } from "../core/attempt-loop.js";
 import { GatewayError, toGatewayError } from "../core/errors.js";
 import { estimateInputTokens } from "../core/estimate-tokens.js";
 import type { CountTokensContext } from "../core/provider.js";
@@ -22,7 +23,7 @@ export function registerCountTokensRoute(app: FastifyInstance, gateway: Gateway)
     if (parsed instanceof GatewayError) return sendError(reply, parsed, requestId);
     let attempts: ReturnType<Gateway["plan"]>["attempts"] = [];
     try {
-      attempts = gateway.plan(parsed.model).attempts;
+      attempts = gateway.plan({ model: parsed.model, request: parsed, headers: req.headers }).attempts;
     } catch (err) {
       const error = toGatewayError(err);
       if (error.code === "NO_ROUTE") return sendError(reply, error, requestId);
@@ -32,15 +33,15 @@ export function registerCountTokensRoute(app: FastifyInstance, gateway: Gateway)
     const counter = attempt?.upstream.provider.countTokens;
     if (attempt !== undefined && counter !== undefined) {
       const signal = AbortSignal.any([clientAbortSignal(req, reply), AbortSignal.timeout(COUNT_DEADLINE_MS)]);
-      const ctx: CountTokensContext = {
-        request: parsed,
-        requestedModel: parsed.model,
-        upstreamModel: attempt.model,
-        baseUrl: attempt.upstream.baseUrl,
-        apiKey: attempt.key?.secret,
-        headers: attempt.upstream.headers,
-      };
       try {
+        const ctx: CountTokensContext = {
+          request: parsed,
+          requestedModel: parsed.model,
+          upstreamModel: attempt.model,
+          baseUrl: attempt.upstream.baseUrl,
+          apiKey: await credentialOf(attempt, signal),
+          headers: attempt.upstream.headers,
+        };
         const res = await attempt.upstream.transport.send(
           counter.buildRequest(ctx),
           attempt.upstream.provider,

@@ -29,7 +29,7 @@ export function registerMessagesRoute(app: FastifyInstance, gateway: Gateway): v
     let plan: ReturnType<Gateway["plan"]>;
     let body: typeof request;
     try {
-      plan = gateway.plan(request.model);
+      plan = gateway.plan({ model: request.model, request, headers: req.headers });
       body = await inlineUrlSources(request, gateway.config.images, signal);
     } catch (err) {
       return sendError(reply, toGatewayError(err), requestId);

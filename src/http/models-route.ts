@@ -26,7 +26,7 @@ export function registerModelsRoutes(app: FastifyInstance, gateway: Gateway): vo
         if (!model.includes("$model")) ids.add(model);
       }
     return [...ids]
-      .filter((id) => gateway.routes.resolve(id) !== undefined)
+      .filter((id) => gateway.routes.resolve({ model: id }) !== undefined)
       .map((id) => ({ type: "model", id, display_name: id, created_at: CREATED_AT }));
   };
 
@@ -50,7 +50,7 @@ export function registerModelsRoutes(app: FastifyInstance, gateway: Gateway): vo
 
   app.get("/v1/models/:id", async (req, reply) => {
     const { id } = req.params as { id: string };
-    const decision = gateway.routes.resolve(id);
+    const decision = gateway.routes.resolve({ model: id });
     if (decision === undefined) {
       return sendError(
         reply,

@@ -27,11 +27,14 @@ export function createProvider(config: ProviderConfig): Provider {
 
 function geminiOptions(options: Record<string, unknown>) {
   for (const key of Object.keys(options))
-    if (key !== "toolSchema") throw new Error(`options.${key}: unknown option for a gemini provider (known: toolSchema)`);
+    if (key !== "toolSchema")
+      throw new Error(`options.${key}: unknown option for a gemini provider (known: toolSchema)`);
   const toolSchema = options.toolSchema;
   if (toolSchema === undefined) return {};
   if (toolSchema !== "json-schema" && toolSchema !== "openapi")
-    throw new Error(`options.toolSchema must be "json-schema" or "openapi", got ${JSON.stringify(toolSchema)}`);
+    throw new Error(
+      `options.toolSchema must be "json-schema" or "openapi", got ${JSON.stringify(toolSchema)}`,
+    );
   return { toolSchema } as const;
 }
 

@@ -2,7 +2,9 @@
  * Requested model name → the route that serves it and its ordered targets.
  * First matching route wins (config order); `$model` in a target stands for the requested name.
  */
+import type { IncomingHttpHeaders } from "node:http";
 import type { RouteConfig } from "../config/schema.js";
+import type { CountTokensRequest } from "../protocol/anthropic/request-schema.js";
 import { globToRegExp } from "./glob.js";
 
 export interface ResolvedTarget {
@@ -15,6 +17,13 @@ export interface RouteDecision {
   targets: ResolvedTarget[];
   /** Why this route was chosen, for logs and the `x-ccgate-route` header. */
   reason: string;
+}
+
+/** What routing may look at: the requested model, the request body and the client's headers. */
+export interface RouteInput {
+  model: string;
+  request?: CountTokensRequest;
+  headers?: IncomingHttpHeaders;
 }
 
 interface CompiledRoute {
@@ -32,7 +41,8 @@ export class RouteTable {
     }));
   }
 
-  resolve(requestedModel: string): RouteDecision | undefined {
+  resolve(input: RouteInput): RouteDecision | undefined {
+    const requestedModel = input.model;
     for (const { config, patterns } of this.routes) {
       const hit = patterns.find((p) => p.re.test(requestedModel));
       if (hit === undefined) continue;

@@ -22,16 +22,16 @@ describe("loadConfig", () => {
     expect(config.providers).toHaveLength(1);
     expect(config.providers[0]).toMatchObject({ name: "gemini", type: "gemini", apiKeys: [] });
     const routes = new RouteTable(config.routes);
-    expect(routes.resolve("claude-sonnet-4-6")?.targets).toEqual([
+    expect(routes.resolve({ model: "claude-sonnet-4-6" })?.targets).toEqual([
       { provider: "gemini", model: "gemini-2.5-pro" },
     ]);
-    expect(routes.resolve("claude-haiku-4-5")?.targets).toEqual([
+    expect(routes.resolve({ model: "claude-haiku-4-5" })?.targets).toEqual([
       { provider: "gemini", model: "gemini-2.5-flash" },
     ]);
-    expect(routes.resolve("gemini-3-pro-preview")?.targets).toEqual([
+    expect(routes.resolve({ model: "gemini-3-pro-preview" })?.targets).toEqual([
       { provider: "gemini", model: "gemini-3-pro-preview" },
     ]);
-    expect(routes.resolve("claude-opus-5-5")?.route).toBe("large");
+    expect(routes.resolve({ model: "claude-opus-5-5" })?.route).toBe("large");
   });
 
   it("environment: several keys, base URL, default model, host/port/token", () => {
@@ -53,7 +53,7 @@ describe("loadConfig", () => {
     ]);
     expect(config.providers[0]?.baseUrl).toBe("http://127.0.0.1:9999");
     expect(config.server).toMatchObject({ host: "0.0.0.0", port: 9000, authToken: "tok" });
-    expect(new RouteTable(config.routes).resolve("claude-sonnet-4-6")?.targets[0]?.model).toBe(
+    expect(new RouteTable(config.routes).resolve({ model: "claude-sonnet-4-6" })?.targets[0]?.model).toBe(
       "gemini-3-pro-preview",
     );
   });
@@ -83,8 +83,8 @@ describe("loadConfig", () => {
     expect(config.server.port).toBe(7001);
     expect(config.providers[0]?.apiKeys).toEqual(["secret"]);
     const routes = new RouteTable(config.routes);
-    expect(routes.resolve("claude-haiku-4-5")?.targets[0]?.model).toBe("gemini-3-flash-preview");
-    expect(routes.resolve("claude-opus-4-1")?.targets[0]?.model).toBe("gemini-3-pro-preview");
+    expect(routes.resolve({ model: "claude-haiku-4-5" })?.targets[0]?.model).toBe("gemini-3-flash-preview");
+    expect(routes.resolve({ model: "claude-opus-4-1" })?.targets[0]?.model).toBe("gemini-3-pro-preview");
   });
 
   it("reports every problem, each naming its field and the fix", () => {

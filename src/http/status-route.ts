@@ -1,0 +1,12 @@
+/**
+ * `GET /status`: what the gateway knows about its upstreams — per provider and key (masked or
+ * named, never the secret): state, cooldown, traffic. Read by `ccgate status` and the dashboard.
+ */
+import type { FastifyInstance } from "fastify";
+import type { Gateway } from "../gateway.js";
+
+const started = Date.now();
+
+export function registerStatusRoute(app: FastifyInstance, gateway: Gateway, version: string): void {
+  app.get("/status", async () => gateway.status(version, started));
+}
