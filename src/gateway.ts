@@ -1,45 +1,50 @@
 /**
  * The composition root: config → upstreams (adapter + transport + keys), route table and
- * resilience state. The HTTP layer asks it for a plan and runs the core's attempt loop.
+ * resilience state. The HTTP layer asks it for a plan and runs the core's attempt loop with
+ * its guard.
  */
 import { ConfigError } from "./config/load.js";
 import type { Config } from "./config/schema.js";
-import type { AttemptObserver } from "./core/attempt-loop.js";
 import { GatewayError } from "./core/errors.js";
 import type { Provider } from "./core/provider.js";
 import { Transport } from "./core/transport.js";
-import { type Attempt, maskSecret, type Upstream } from "./core/upstream.js";
+import { type Attempt, maskSecret, type Upstream, type UpstreamKey } from "./core/upstream.js";
 import { createProvider, defaultBaseUrl } from "./providers/create-provider.js";
-import { AUTH_COOLDOWN_MS, Cooldowns, DEFAULT_RATE_LIMIT_COOLDOWN_MS } from "./resilience/cooldowns.js";
+import { sessionKey } from "./resilience/affinity.js";
+import { ResilienceGuard } from "./resilience/guard.js";
+import { type FailureRule, type ResilienceOptions, resilienceSchema } from "./resilience/options.js";
+import { Prober } from "./resilience/prober.js";
+import { ResilienceState, slotId } from "./resilience/slots.js";
+import { type GatewayStatus, gatewayStatus } from "./resilience/status.js";
 import { type RouteDecision, type RouteInput, RouteTable } from "./routing/resolve-route.js";
+
+export type { GatewayStatus } from "./resilience/status.js";
 
 export interface Plan {
   decision: RouteDecision;
   attempts: Attempt[];
+  /** The client session (for affinity), when one was found. */
+  session: string | undefined;
 }
 
-export interface KeyStatus {
-  id: string;
-  label: string;
-  state: "ok" | "cooling" | "disabled" | "open" | "half_open";
-  cooldownUntil: string | null;
-}
-
-export interface GatewayStatus {
-  version: string;
-  uptimeSeconds: number;
-  providers: { name: string; type: string; baseUrl: string; keys: KeyStatus[] }[];
-  routes: { name: string; match: string[]; targets: string[] }[];
+interface ProviderExtras {
+  rules: FailureRule[];
+  limits: { perProvider: number; perKey: number };
 }
 
 export class Gateway {
   readonly routes: RouteTable;
   readonly upstreams = new Map<string, Upstream>();
-  readonly cooldowns = new Cooldowns();
+  readonly resilience: ResilienceOptions;
+  readonly state: ResilienceState;
+  readonly guard: ResilienceGuard;
+  readonly prober: Prober;
+  private readonly extras = new Map<string, ProviderExtras>();
   private rotation = 0;
 
   constructor(readonly config: Config) {
     this.routes = new RouteTable(config.routes);
+    this.resilience = resilienceSchema.parse((config as { resilience?: unknown }).resilience ?? {});
     const problems: string[] = [];
     config.providers.forEach((p, i) => {
       let provider: Provider;
@@ -57,33 +62,52 @@ export class Gateway {
         transport: new Transport(p.timeouts),
         baseUrl,
         headers: p.headers,
-        keys: p.apiKeys.map((k, i) => {
+        keys: p.apiKeys.map((k, n): UpstreamKey => {
           const secret = typeof k === "string" ? k : k.key;
-          return { id: `${p.name}#${i + 1}`, label: typeof k === "string" ? maskSecret(k) : k.name, secret };
+          return { id: `${p.name}#${n + 1}`, label: typeof k === "string" ? maskSecret(k) : k.name, secret };
         }),
         requiresKey: p.type === "gemini",
       });
+      const extra = p as { rules?: FailureRule[]; limits?: { perProvider?: number; perKey?: number } };
+      this.extras.set(p.name, {
+        rules: [...(extra.rules ?? []), ...this.resilience.rules],
+        limits: {
+          perProvider: extra.limits?.perProvider ?? this.resilience.concurrency.perProvider,
+          perKey: extra.limits?.perKey ?? this.resilience.concurrency.perKey,
+        },
+      });
     });
     if (problems.length > 0) throw new ConfigError(problems);
+    this.state = new ResilienceState(this.resilience);
+    this.guard = new ResilienceGuard(
+      this.state,
+      (name) => this.extras.get(name)?.rules ?? this.resilience.rules,
+      (name) => this.extras.get(name)?.limits ?? { perProvider: 0, perKey: 0 },
+    );
+    this.prober = new Prober(this, this.state, this.resilience.probe);
   }
 
-  /** Route the model and list the attempts (targets × usable keys, keys rotated for spread). */
+  /**
+   * Route the request and order its attempts: the session's bound slot first (affinity), then
+   * each target's keys, least-bound first so sessions spread evenly, rotated per request.
+   */
   plan(input: RouteInput): Plan {
-    const requestedModel = input.model;
     const decision = this.routes.resolve(input);
     if (decision === undefined) {
       throw new GatewayError({
         code: "NO_ROUTE",
-        message: `model: no route serves "${requestedModel}"; available: ${this.routes.modelNames().join(", ") || "(none)"}`,
+        message: `model: no route serves "${input.model}"; available: ${this.routes.modelNames().join(", ") || "(none)"}`,
         status: 404,
         type: "not_found_error",
         class: "client",
       });
     }
+    const session = this.resilience.affinity.enabled
+      ? sessionKey(input.headers, input.request?.metadata?.user_id)
+      : undefined;
     const attempts: Attempt[] = [];
-    let soonestMs = Number.POSITIVE_INFINITY;
     let keyless: string | undefined;
-    const start = this.rotation++;
+    const turn = this.rotation++;
     for (const target of decision.targets) {
       const upstream = this.upstreams.get(target.provider);
       if (upstream === undefined) continue;
@@ -93,77 +117,36 @@ export class Gateway {
         continue;
       }
       const n = upstream.keys.length;
-      for (let i = 0; i < n; i++) {
-        const key = upstream.keys[(start + i) % n]!;
-        const wait = this.cooldowns.remaining(key.id);
-        if (wait > 0) soonestMs = Math.min(soonestMs, wait);
-        else attempts.push({ upstream, model: target.model, key });
-      }
+      const keys = upstream.keys.map((key, i) => ({ key, order: (i - (turn % n) + n) % n }));
+      const load = (key: UpstreamKey) =>
+        this.state.affinity.load(slotId({ upstream, model: target.model, key }));
+      keys.sort((a, b) => load(a.key) - load(b.key) || a.order - b.order);
+      for (const { key } of keys) attempts.push({ upstream, model: target.model, key });
     }
-    if (attempts.length === 0) {
-      if (Number.isFinite(soonestMs)) {
-        throw new GatewayError({
-          code: "ALL_KEYS_COOLING",
-          message: `Every key for route "${decision.route}" is cooling down after rate limits or rejections`,
-          status: 429,
-          type: "rate_limit_error",
-          class: "rate_limit",
-          retryAfterSeconds: Math.max(1, Math.ceil(soonestMs / 1000)),
-        });
-      }
-      if (keyless !== undefined) {
-        throw new GatewayError({
-          code: "NO_API_KEY",
-          message: `No API key is configured for provider "${keyless}". Set GEMINI_API_KEY (comma-separated for several keys) or add apiKeys to ccgate.yaml, then restart ccgate.`,
-          status: 401,
-          type: "authentication_error",
-          class: "auth",
-        });
-      }
+    if (attempts.length === 0 && keyless !== undefined) {
+      throw new GatewayError({
+        code: "NO_API_KEY",
+        message: `No API key is configured for provider "${keyless}". Set GEMINI_API_KEY (comma-separated for several keys) or add apiKeys to ccgate.yaml, then restart ccgate.`,
+        status: 401,
+        type: "authentication_error",
+        class: "auth",
+      });
     }
-    return { decision, attempts };
+    const bound = session === undefined ? undefined : this.state.affinity.lookup(session);
+    if (bound !== undefined) {
+      const i = attempts.findIndex((a) => slotId(a) === bound);
+      if (i > 0) attempts.unshift(...attempts.splice(i, 1));
+    }
+    return { decision, attempts, session };
   }
-
-  /** Cooldowns on the keys that failed; successes clear nothing yet (breakers come later). */
-  readonly observer: AttemptObserver = {
-    onAttemptFailure: (attempt, error) => {
-      if (attempt.key === undefined) return;
-      if (error.class === "rate_limit")
-        this.cooldowns.cool(
-          attempt.key.id,
-          error.retryAfterSeconds !== undefined
-            ? error.retryAfterSeconds * 1000
-            : DEFAULT_RATE_LIMIT_COOLDOWN_MS,
-        );
-      else if (error.class === "auth") this.cooldowns.cool(attempt.key.id, AUTH_COOLDOWN_MS);
-    },
-    onAttemptSuccess: () => {},
-  };
 
   /** Snapshot for `GET /status` (the shape is documented in README "Status API"). */
   status(version: string, startedAt: number): GatewayStatus {
-    return {
-      version,
-      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-      providers: [...this.upstreams.values()].map((u) => ({
-        name: u.name,
-        type: u.type,
-        baseUrl: u.baseUrl,
-        keys: u.keys.map((k) => {
-          const cooldownMs = this.cooldowns.remaining(k.id);
-          return {
-            id: k.id,
-            label: k.label,
-            state: cooldownMs > 0 ? ("cooling" as const) : ("ok" as const),
-            cooldownUntil: cooldownMs > 0 ? new Date(Date.now() + cooldownMs).toISOString() : null,
-          };
-        }),
-      })),
-      routes: this.config.routes.map((r) => ({ name: r.name, match: r.match, targets: r.targets })),
-    };
+    return gatewayStatus(this, version, startedAt);
   }
 
   async close(): Promise<void> {
+    this.prober.stop();
     await Promise.all([...this.upstreams.values()].map((u) => u.transport.close()));
   }
 }

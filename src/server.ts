@@ -18,6 +18,7 @@ export async function startGateway(config: Config, options: AppOptions = {}): Pr
   const gateway = new Gateway(config);
   const app = buildApp(gateway, options);
   await app.listen({ host: config.server.host, port: config.server.port });
+  gateway.prober.start();
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.server.port;
   const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;

@@ -1,9 +1,9 @@
 /**
  * The attempt loop (design.md §1): try the planned attempts in order until one produces its
  * first content event — the commit point. Before it, a failed attempt is invisible to the client
- * (the next key or target is tried); after it, failures propagate as-is so the HTTP layer can end
- * the stream with an Anthropic `error` event. Providers stay pure: all time and failure policy
- * lives here and in the observer.
+ * (the resilience guard decides: same key again, next key, next target, or stop); after it,
+ * failures propagate so the HTTP layer ends the stream with an Anthropic `error` event.
+ * Providers stay pure; time and failure policy live here and in the guard.
  */
 import type { MessagesRequest } from "../protocol/anthropic/request-schema.js";
 import { isContentEvent, type StreamEvent } from "../protocol/anthropic/types.js";
@@ -12,72 +12,163 @@ import type { AttemptContext } from "./provider.js";
 import type { UpstreamResponse } from "./transport.js";
 import type { Attempt } from "./upstream.js";
 
-/** What the loop tells the resilience layer (cooldowns, breakers, metrics). */
-export interface AttemptObserver {
-  onAttemptFailure(attempt: Attempt, error: GatewayError, committed: boolean): void;
-  onAttemptSuccess(attempt: Attempt): void;
+/**
+ * A granted attempt. `release` frees its in-flight slots (idempotent); an admission released
+ * without an outcome (client gone, stop sequence) gives back a half-open probe untouched.
+ */
+export interface Admission {
+  probe: boolean;
+  release: () => void;
+  startedAt: number;
+}
+
+/** Why an attempt was not even tried. */
+export interface Refusal {
+  refused: "cooling" | "disabled" | "open" | "full";
+  retryAfterMs?: number;
+}
+
+export interface FailureOutcome {
+  action: "retry_same" | "next_key" | "next_target" | "stop";
+}
+
+/** The resilience layer, as the loop needs it (implemented in resilience/guard.ts). */
+export interface AttemptGuard {
+  admit(attempt: Attempt): Admission | Refusal;
+  waitForRoom(attempt: Attempt, signal: AbortSignal): Promise<Admission | undefined>;
+  onSuccess(attempt: Attempt, admission: Admission, session: string | undefined): void;
+  onFailure(
+    attempt: Attempt,
+    admission: Admission,
+    error: GatewayError,
+    session: string | undefined,
+  ): FailureOutcome;
 }
 
 export interface AttemptLoopOptions {
   request: MessagesRequest;
   requestedModel: string;
   attempts: Attempt[];
+  /** Aborted when the client goes away. */
   signal: AbortSignal;
-  observer: AttemptObserver;
-  /** Extra tries of the same attempt after a transient failure before moving on. */
-  transientRetries?: number;
-  /** Base delay before retrying the same attempt (jittered). */
-  retryDelayMs?: number;
+  guard: AttemptGuard;
+  session?: string | undefined;
+  maxAttempts: number;
+  /** Time allowed to reach the commit point. */
+  budgetMs: number;
+  transientRetries: number;
+  retryBaseMs: number;
+  /** Whole request, stream included. */
+  totalTimeoutMs: number;
+  anthropicBeta?: string;
   /** Called when an attempt starts (for the route/target headers and logs). */
   onAttempt?: (attempt: Attempt, number: number) => void;
 }
 
+function isRefusal(x: Admission | Refusal): x is Refusal {
+  return "refused" in x;
+}
+
 /** Runs the attempts; yields the events of the one that commits. Throws if none does. */
 export async function* runAttempts(options: AttemptLoopOptions): AsyncGenerator<StreamEvent> {
-  const { attempts, signal, observer } = options;
-  const retries = options.transientRetries ?? 1;
+  const { guard } = options;
+  const deadline = Date.now() + options.budgetMs;
+  const timeout = AbortSignal.timeout(options.totalTimeoutMs);
+  const signal = AbortSignal.any([options.signal, timeout]);
   const failures: GatewayError[] = [];
+  const refusals: Refusal[] = [];
+  const full: Attempt[] = [];
+  const skipTargets = new Set<string>();
   let tries = 0;
 
-  for (const attempt of attempts) {
-    for (let retry = 0; retry <= retries; retry++) {
-      if (signal.aborted) throw abortedError();
-      options.onAttempt?.(attempt, ++tries);
-      let response: UpstreamResponse | undefined;
-      let committed = false;
-      try {
-        const ctx = attemptContext(options, attempt, await credentialOf(attempt, signal));
-        const upstreamRequest = attempt.upstream.provider.buildRequest(ctx);
-        response = await attempt.upstream.transport.send(upstreamRequest, attempt.upstream.provider, signal);
-        const held: StreamEvent[] = [];
-        for await (const event of attempt.upstream.provider.decodeStream(response.body, ctx)) {
-          if (!committed) {
-            held.push(event);
-            if (!isContentEvent(event)) continue;
-            committed = true;
-            yield* held;
-            held.length = 0;
-            continue;
-          }
-          yield event;
-        }
-        if (!committed) throw new GatewayError({ ...truncated(), cause: undefined });
-        observer.onAttemptSuccess(attempt);
-        return;
-      } catch (err) {
-        const error = asGatewayError(err, signal);
-        if (error.code === "CLIENT_ABORTED") throw error;
-        observer.onAttemptFailure(attempt, error, committed);
-        if (committed || error.class === "permanent" || error.class === "client") throw error;
-        failures.push(error);
-        if (error.class !== "transient" || retry === retries) break;
-        await delay(jittered(options.retryDelayMs ?? 200), signal);
-      } finally {
-        response?.close();
+  // One attempt with its same-key retries. Returns true when it committed and finished.
+  async function* run(attempt: Attempt, first: Admission): AsyncGenerator<StreamEvent, boolean> {
+    let admission: Admission | Refusal = first;
+    for (let retry = 0; ; retry++) {
+      if (isRefusal(admission)) {
+        refusals.push(admission);
+        return false;
       }
+      options.onAttempt?.(attempt, ++tries);
+      const result = yield* once(attempt, admission, options, signal, timeout);
+      if (result === "done") return true;
+      failures.push(result);
+      const outcome = guard.onFailure(attempt, admission, result, options.session);
+      if (outcome.action === "stop") throw result;
+      if (outcome.action === "next_target") skipTargets.add(targetOf(attempt));
+      const more = retry < options.transientRetries && tries < options.maxAttempts && Date.now() < deadline;
+      if (outcome.action !== "retry_same" || !more) return false;
+      await delay(backoff(options.retryBaseMs, retry), signal);
+      if (signal.aborted) throw abortError(options.signal, timeout);
+      admission = guard.admit(attempt);
     }
   }
-  throw summarize(failures);
+
+  for (const attempt of options.attempts) {
+    if (tries >= options.maxAttempts || Date.now() >= deadline) break;
+    if (skipTargets.has(targetOf(attempt))) continue;
+    const admission = guard.admit(attempt);
+    if (isRefusal(admission)) {
+      refusals.push(admission);
+      if (admission.refused === "full") full.push(attempt);
+      continue;
+    }
+    if (yield* run(attempt, admission)) return;
+  }
+  // Every target was at capacity: wait (bounded) for room on the first one, else shed load.
+  if (tries === 0 && full.length > 0) {
+    const attempt = full[0]!;
+    const admission = await guard.waitForRoom(attempt, signal);
+    if (admission !== undefined && (yield* run(attempt, admission))) return;
+  }
+  if (options.signal.aborted) throw abortError(options.signal, timeout);
+  throw summarize(failures, refusals);
+}
+
+/** One upstream call. Returns "done" after a committed, complete stream; the error otherwise. */
+async function* once(
+  attempt: Attempt,
+  admission: Admission,
+  options: AttemptLoopOptions,
+  signal: AbortSignal,
+  timeout: AbortSignal,
+): AsyncGenerator<StreamEvent, "done" | GatewayError> {
+  let response: UpstreamResponse | undefined;
+  let committed = false;
+  try {
+    const ctx = attemptContext(options, attempt, await credentialOf(attempt, signal));
+    const upstreamRequest = attempt.upstream.provider.buildRequest(ctx);
+    response = await attempt.upstream.transport.send(upstreamRequest, attempt.upstream.provider, signal);
+    const held: StreamEvent[] = [];
+    for await (const event of attempt.upstream.provider.decodeStream(response.body, ctx)) {
+      if (committed) {
+        yield event;
+        continue;
+      }
+      held.push(event);
+      if (!isContentEvent(event)) continue;
+      committed = true;
+      yield* held;
+      held.length = 0;
+    }
+    if (!committed) return truncatedBeforeContent();
+    options.guard.onSuccess(attempt, admission, options.session);
+    return "done";
+  } catch (err) {
+    const error = asGatewayError(err, options.signal, timeout);
+    if (error.code === "CLIENT_ABORTED") throw error;
+    if (!committed) return error;
+    // After the commit point the client has content: record the failure, then let it surface.
+    options.guard.onFailure(attempt, admission, error, options.session);
+    throw error;
+  } finally {
+    response?.close();
+    admission.release();
+  }
+}
+
+function targetOf(attempt: Attempt): string {
+  return `${attempt.upstream.name}/${attempt.model}`;
 }
 
 /** The key's static secret, or a fresh token from its source (a failure is an `auth` error). */
@@ -112,11 +203,12 @@ function attemptContext(
     apiKey,
   };
   if (Object.keys(attempt.upstream.headers).length > 0) ctx.headers = attempt.upstream.headers;
+  if (options.anthropicBeta !== undefined) ctx.anthropicBeta = options.anthropicBeta;
   return ctx;
 }
 
-function asGatewayError(err: unknown, signal: AbortSignal): GatewayError {
-  if (signal.aborted) return abortedError(err);
+function asGatewayError(err: unknown, client: AbortSignal, timeout: AbortSignal): GatewayError {
+  if (client.aborted || timeout.aborted) return abortError(client, timeout, err);
   if (err instanceof GatewayError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new GatewayError({
@@ -124,22 +216,22 @@ function asGatewayError(err: unknown, signal: AbortSignal): GatewayError {
     message: `Internal gateway error: ${message}`,
     status: 500,
     type: "api_error",
-    class: "permanent",
+    class: "transient",
     cause: err,
   });
 }
 
-function truncated() {
-  return {
-    code: "UPSTREAM_TRUNCATED",
-    message: "The upstream ended its answer before any content",
-    status: 529,
-    type: "overloaded_error" as const,
-    class: "transient" as const,
-  };
-}
-
-function abortedError(cause?: unknown): GatewayError {
+function abortError(client: AbortSignal, timeout: AbortSignal, cause?: unknown): GatewayError {
+  if (!client.aborted && timeout.aborted) {
+    return new GatewayError({
+      code: "REQUEST_TIMEOUT",
+      message: "The request took longer than the gateway's total time limit (resilience.totalTimeoutMs)",
+      status: 504,
+      type: "timeout_error",
+      class: "permanent",
+      cause,
+    });
+  }
   return new GatewayError({
     code: "CLIENT_ABORTED",
     message: "The client closed the connection",
@@ -150,38 +242,79 @@ function abortedError(cause?: unknown): GatewayError {
   });
 }
 
+function truncatedBeforeContent(): GatewayError {
+  return new GatewayError({
+    code: "UPSTREAM_TRUNCATED",
+    message: "The upstream ended its answer before any content",
+    status: 529,
+    type: "overloaded_error",
+    class: "transient",
+  });
+}
+
 /**
- * The error a client sees when every attempt failed: all rate-limited → 429 with the soonest
- * retry-after; otherwise the last failure (the most informative one for the last target).
+ * The error a client sees when no attempt committed: a real failure wins (the last one);
+ * with none, the refusals decide — every key cooling → 429 with the soonest reset; breakers
+ * open → 529 with the soonest reopening; everything at capacity → 529 at once (load shedding).
  */
-export function summarize(failures: GatewayError[]): GatewayError {
+export function summarize(failures: GatewayError[], refusals: Refusal[] = []): GatewayError {
+  const soonest = (list: Refusal[]) => {
+    const waits = list.map((r) => r.retryAfterMs).filter((ms): ms is number => ms !== undefined && ms > 0);
+    return waits.length > 0 ? Math.max(1, Math.ceil(Math.min(...waits) / 1000)) : undefined;
+  };
   const last = failures.at(-1);
-  if (last === undefined) {
-    return new GatewayError({
-      code: "NO_ATTEMPT",
-      message: "No upstream could take this request",
-      status: 529,
-      type: "overloaded_error",
-      class: "transient",
-    });
-  }
-  if (failures.every((f) => f.class === "rate_limit")) {
-    const waits = failures.map((f) => f.retryAfterSeconds).filter((s): s is number => s !== undefined);
-    const soonest = waits.length > 0 ? Math.min(...waits) : undefined;
+  if (last !== undefined) {
+    if (!failures.every((f) => f.class === "rate_limit")) return last;
+    const waits = [
+      ...failures.map((f) => f.retryAfterSeconds),
+      ...refusals.filter((r) => r.refused === "cooling").map((r) => (r.retryAfterMs ?? 0) / 1000),
+    ].filter((s): s is number => s !== undefined && s > 0);
     return new GatewayError({
       code: "ALL_RATE_LIMITED",
       message: `Every upstream key is rate limited: ${last.message}`,
       status: 429,
       type: "rate_limit_error",
       class: "rate_limit",
-      retryAfterSeconds: soonest,
+      retryAfterSeconds: waits.length > 0 ? Math.max(1, Math.ceil(Math.min(...waits))) : undefined,
       cause: last,
     });
   }
-  return last;
+  const cooling = refusals.filter((r) => r.refused === "cooling" || r.refused === "disabled");
+  if (refusals.length > 0 && cooling.length === refusals.length) {
+    return new GatewayError({
+      code: "ALL_KEYS_COOLING",
+      message: "Every upstream key is resting after rate limits or rejections",
+      status: 429,
+      type: "rate_limit_error",
+      class: "rate_limit",
+      retryAfterSeconds: soonest(cooling),
+    });
+  }
+  if (refusals.some((r) => r.refused === "full")) {
+    return new GatewayError({
+      code: "OVERLOADED",
+      message: "Every upstream is at its concurrency limit; retry shortly",
+      status: 529,
+      type: "overloaded_error",
+      class: "transient",
+      retryAfterSeconds: 1,
+    });
+  }
+  return new GatewayError({
+    code: refusals.length > 0 ? "ALL_TARGETS_OPEN" : "NO_ATTEMPT",
+    message:
+      refusals.length > 0
+        ? "Every upstream is failing right now (circuit breakers open); retry shortly"
+        : "No upstream could take this request",
+    status: 529,
+    type: "overloaded_error",
+    class: "transient",
+    retryAfterSeconds: soonest(refusals),
+  });
 }
 
-function jittered(ms: number): number {
+function backoff(baseMs: number, retry: number): number {
+  const ms = Math.min(baseMs * 2 ** retry, 4_000);
   return ms * (0.75 + Math.random() * 0.5);
 }
 

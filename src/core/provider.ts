@@ -32,11 +32,15 @@ export interface AttemptContext {
   apiKey: string | undefined;
   /** Extra headers configured for this provider. */
   headers?: Record<string, string>;
+  /** The client's `anthropic-beta` list: part of the request's meaning (features it relies on). */
+  anthropicBeta?: string;
 }
 
 export interface CountTokensContext extends Omit<AttemptContext, "request"> {
   request: CountTokensRequest;
 }
+
+export type ProbeContext = Omit<AttemptContext, "request" | "requestedModel">;
 
 export type UpstreamHeaders = Record<string, string | string[] | undefined>;
 
@@ -50,6 +54,11 @@ export interface Provider {
   decodeStream(body: AsyncIterable<Uint8Array>, ctx: AttemptContext): AsyncIterable<StreamEvent>;
   /** A non-2xx upstream answer → one GatewayError (class decides failover). */
   decodeError(status: number, headers: UpstreamHeaders, body: string): GatewayError;
+  /**
+   * A cheap request that proves a (target, key) works — used by background recovery probes and
+   * the start-up warm-up. Absent → the gateway cannot probe this provider and waits for traffic.
+   */
+  probe?(ctx: ProbeContext): UpstreamRequest;
   /** Optional native token counting. Absent → the core's local estimate. */
   countTokens?: {
     buildRequest(ctx: CountTokensContext): UpstreamRequest;

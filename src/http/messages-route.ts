@@ -46,14 +46,25 @@ export function registerMessagesRoute(app: FastifyInstance, gateway: Gateway): v
         requestedModel: request.model,
         attempts: plan.attempts,
         signal,
-        observer: gateway.observer,
+        guard: gateway.guard,
+        session: plan.session,
+        maxAttempts: gateway.resilience.maxAttempts,
+        budgetMs: gateway.resilience.attemptBudgetMs,
+        transientRetries: gateway.resilience.transientRetries,
+        retryBaseMs: gateway.resilience.retryBaseMs,
+        totalTimeoutMs: gateway.resilience.totalTimeoutMs,
+        ...(typeof req.headers["anthropic-beta"] === "string"
+          ? { anthropicBeta: req.headers["anthropic-beta"] }
+          : {}),
         onAttempt: (attempt, n) => {
           current = attempt;
           attemptCount = n;
           if (n > 1) req.log.info({ target: targetName(attempt), attempt: n }, "failing over");
         },
       }),
-      request.stop_sequences ?? [],
+      plan.attempts.every((a) => a.upstream.provider.handlesStopSequences === true)
+        ? []
+        : (request.stop_sequences ?? []),
     );
     const logOutcome = (committed: boolean, error: GatewayError | undefined) => {
       req.log.info(

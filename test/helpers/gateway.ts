@@ -20,6 +20,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const cwd = mkdtempSync(join(tmpdir(), "ccgate-test-"));
   const { config } = loadConfig({ cwd, env: { CCGATE_PORT: "0", ...options.env } });
   config.server.logLevel = process.env.CCGATE_TEST_LOG === "1" ? "debug" : "silent";
+  // Background probes and warm-up would add upstream hits the tests count; tests that exercise
+  // them enable them explicitly.
+  Object.assign(config, { resilience: { probe: { enabled: false } } });
   options.configure?.(config);
   return startGateway(config);
 }

@@ -25,6 +25,16 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
     buildRequest: (ctx) => buildMessagesRequest(ctx, auth),
     decodeStream: (body, ctx) => decodeAnthropicStream(body, ctx),
     decodeError: (status, headers, body) => decodeAnthropicError(status, headers, body),
+    // A count_tokens call costs nothing and proves the relay and the key.
+    probe: (ctx) =>
+      buildCountTokensRequest(
+        {
+          ...ctx,
+          requestedModel: ctx.upstreamModel,
+          request: { model: ctx.upstreamModel, messages: [{ role: "user", content: "ping" }] },
+        },
+        auth,
+      ),
     countTokens: {
       buildRequest: (ctx) => buildCountTokensRequest(ctx, auth),
       decodeResponse: (json) => decodeCountTokensResponse(json),

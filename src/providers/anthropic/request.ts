@@ -46,10 +46,12 @@ function trimSlash(baseUrl: string): string {
  * the core put it there), then the credential and `content-type`, which always win.
  */
 export function buildHeaders(
-  ctx: Pick<AttemptContext, "apiKey" | "headers">,
+  ctx: Pick<AttemptContext, "apiKey" | "headers" | "anthropicBeta">,
   auth: AuthHeaderStyle,
 ): Record<string, string> {
   const headers: Record<string, string> = { "anthropic-version": ANTHROPIC_VERSION };
+  if (ctx.anthropicBeta !== undefined && ctx.anthropicBeta !== "")
+    headers["anthropic-beta"] = ctx.anthropicBeta;
   const hasKey = ctx.apiKey !== undefined;
   if (ctx.headers !== undefined) {
     for (const [name, value] of Object.entries(ctx.headers)) {

@@ -16,5 +16,11 @@ export function createGeminiProvider(options: Partial<GeminiOptions> = {}): Prov
     decodeStream: decodeGeminiStream,
     decodeError: decodeGeminiError,
     countTokens: geminiCountTokens,
+    // `models.get` checks the key and the model without spending generation quota.
+    probe: (ctx) => ({
+      method: "GET",
+      url: `${ctx.baseUrl}/v1beta/models/${encodeURIComponent(ctx.upstreamModel)}`,
+      headers: { ...ctx.headers, ...(ctx.apiKey ? { "x-goog-api-key": ctx.apiKey } : {}) },
+    }),
   };
 }

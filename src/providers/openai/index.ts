@@ -28,7 +28,7 @@
 import type { Provider } from "../../core/provider.js";
 import { decodeChatError } from "./errors.js";
 import type { OpenAIOptions } from "./options.js";
-import { buildChatRequest } from "./request.js";
+import { buildChatRequest, chatCompletionsUrl } from "./request.js";
 import { decodeChatStream } from "./stream.js";
 
 export { type OpenAIOptions, parseOpenAIOptions } from "./options.js";
@@ -41,5 +41,11 @@ export function createOpenAIProvider(options: OpenAIOptions = {}): Provider {
     buildRequest: (ctx) => buildChatRequest(ctx, settings),
     decodeStream: (body, ctx) => decodeChatStream(body, ctx),
     decodeError: (status, headers, body) => decodeChatError(status, headers, body),
+    // `GET /models` checks the server and the key without spending tokens.
+    probe: (ctx) => ({
+      method: "GET",
+      url: chatCompletionsUrl(ctx.baseUrl).replace(/\/chat\/completions$/, "/models"),
+      headers: { ...(ctx.apiKey ? { authorization: `Bearer ${ctx.apiKey}` } : {}), ...ctx.headers },
+    }),
   };
 }

@@ -1,0 +1,134 @@
+/**
+ * A circuit breaker with a real half-open state (issue: resilience §3).
+ *
+ * closed → open on N consecutive failures, or on a failure ratio over a sliding window once the
+ * window holds a minimum number of requests. After its open period the next caller gets the one
+ * probe (`tryPass` → "probe"); everyone else is still rejected until that probe reports. A good
+ * probe closes the breaker; a bad one re-opens it for longer (doubling, capped).
+ * Only failures that say something about the upstream's health count (transient ones); rate
+ * limits and rejected keys have their own cooldowns.
+ */
+
+export interface BreakerOptions {
+  /** Consecutive failures that open the breaker. */
+  consecutiveFailures: number;
+  /** Failure ratio over the window that opens it (0–1), once `minRequests` are in the window. */
+  failureRatio: number;
+  windowMs: number;
+  minRequests: number;
+  /** First open period; doubles on each failed probe up to `maxOpenMs`. */
+  openMs: number;
+  maxOpenMs: number;
+}
+
+export const DEFAULT_BREAKER: BreakerOptions = {
+  consecutiveFailures: 5,
+  failureRatio: 0.5,
+  windowMs: 60_000,
+  minRequests: 10,
+  openMs: 30_000,
+  maxOpenMs: 5 * 60_000,
+};
+
+export type BreakerState = "closed" | "open" | "half_open";
+
+export class CircuitBreaker {
+  private stateValue: BreakerState = "closed";
+  private consecutive = 0;
+  private openUntil = 0;
+  private openFor: number;
+  private probeTaken = false;
+  private readonly window: { at: number; ok: boolean }[] = [];
+
+  constructor(
+    private readonly options: BreakerOptions,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.openFor = options.openMs;
+  }
+
+  /** The state as seen now (an open breaker whose period elapsed reads as half-open). */
+  get state(): BreakerState {
+    if (this.stateValue === "open" && this.now() >= this.openUntil) return "half_open";
+    return this.stateValue;
+  }
+
+  /** When an open breaker admits its probe (epoch ms); 0 when not open. */
+  get reopensAt(): number {
+    return this.stateValue === "open" ? this.openUntil : 0;
+  }
+
+  /**
+   * May a request go through? "pass" when closed; "probe" for the single half-open trial (the
+   * caller must report its outcome, or `releaseProbe` if it did not send it); "reject" otherwise.
+   */
+  tryPass(): "pass" | "probe" | "reject" {
+    const state = this.state;
+    if (state === "closed") return "pass";
+    if (state === "open" || this.probeTaken) return "reject";
+    this.stateValue = "half_open";
+    this.probeTaken = true;
+    return "probe";
+  }
+
+  /** Whether a request could pass now, without taking the probe. */
+  wouldPass(): boolean {
+    const state = this.state;
+    return state === "closed" || (state === "half_open" && !this.probeTaken);
+  }
+
+  releaseProbe(): void {
+    this.probeTaken = false;
+  }
+
+  onSuccess(): void {
+    this.record(true);
+    this.consecutive = 0;
+    if (this.stateValue !== "closed") this.close();
+  }
+
+  onFailure(): void {
+    this.record(false);
+    this.consecutive++;
+    if (this.stateValue === "half_open") {
+      this.openFor = Math.min(this.openFor * 2, this.options.maxOpenMs);
+      this.open();
+      return;
+    }
+    if (this.stateValue === "open") return;
+    if (this.consecutive >= this.options.consecutiveFailures || this.ratioTripped()) this.open();
+  }
+
+  /** Forget everything (a background probe proved the upstream healthy). */
+  reset(): void {
+    this.close();
+    this.window.length = 0;
+  }
+
+  private open(): void {
+    this.stateValue = "open";
+    this.openUntil = this.now() + this.openFor;
+    this.probeTaken = false;
+  }
+
+  private close(): void {
+    this.stateValue = "closed";
+    this.consecutive = 0;
+    this.openFor = this.options.openMs;
+    this.probeTaken = false;
+  }
+
+  private record(ok: boolean): void {
+    const now = this.now();
+    this.window.push({ at: now, ok });
+    while (this.window.length > 0 && this.window[0]!.at < now - this.options.windowMs) this.window.shift();
+    // Bound memory under heavy traffic: the ratio only needs a recent sample.
+    if (this.window.length > 1000) this.window.splice(0, this.window.length - 1000);
+  }
+
+  private ratioTripped(): boolean {
+    if (this.window.length < this.options.minRequests) return false;
+    const failures = this.window.reduce((n, r) => n + (r.ok ? 0 : 1), 0);
+    return failures / this.window.length >= this.options.failureRatio;
+  }
+}

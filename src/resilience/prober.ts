@@ -1,0 +1,140 @@
+/**
+ * Background recovery probes and start-up warm-up (issue: resilience §4).
+ *
+ * On a schedule, every slot whose breaker is open or whose key was rejected is checked with the
+ * provider's cheap probe request (a models lookup, a token count); a healthy answer resets its
+ * breaker and cooldown so traffic returns without waiting for a user request to gamble on it.
+ * At start-up each (target, key) is probed once, which also opens its connection pool.
+ */
+import { credentialOf } from "../core/attempt-loop.js";
+import type { Attempt, Upstream } from "../core/upstream.js";
+import type { ResilienceOptions } from "./options.js";
+import { type ResilienceState, slotId } from "./slots.js";
+
+/** Probes run at most this many at a time. */
+const PROBE_CONCURRENCY = 4;
+
+interface ProbeSource {
+  upstreams: ReadonlyMap<string, Upstream>;
+  config: { routes: { targets: unknown[] }[] };
+}
+
+export type ProbeResult = "healthy" | "rejected" | "unhealthy" | "skipped";
+
+export class Prober {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(
+    private readonly source: ProbeSource,
+    private readonly state: ResilienceState,
+    private readonly options: ResilienceOptions["probe"],
+  ) {}
+
+  start(): void {
+    if (!this.options.enabled || this.timer !== undefined) return;
+    this.timer = setInterval(() => void this.recover(), this.options.intervalMs);
+    this.timer.unref();
+    if (this.options.warmup) void this.warmup();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Probe every slot that is open, half-open or whose key rests after a rejection. */
+  async recover(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      const sick = this.allSlots().filter((a) => {
+        const health = this.state.slots.get(slotId(a));
+        const open = health !== undefined && health.breaker.state !== "closed";
+        return open || (a.key !== undefined && this.state.keyDisabledFor(a.key.id) > 0);
+      });
+      await this.probeAll(sick);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Probe every (target, key) once: rejected keys are disabled before any user request. */
+  async warmup(): Promise<void> {
+    await this.probeAll(this.allSlots());
+  }
+
+  /** One probe; a healthy answer resets the slot (and re-enables its key). */
+  async probe(attempt: Attempt): Promise<ProbeResult> {
+    const build = attempt.upstream.provider.probe;
+    if (build === undefined) return "skipped";
+    const signal = AbortSignal.timeout(this.options.timeoutMs);
+    let status: number;
+    try {
+      const ctx = {
+        upstreamModel: attempt.model,
+        baseUrl: attempt.upstream.baseUrl,
+        apiKey: await credentialOf(attempt, signal),
+        headers: attempt.upstream.headers,
+      };
+      const res = await attempt.upstream.transport.send(build(ctx), attempt.upstream.provider, signal);
+      res.close();
+      status = res.status;
+    } catch (err) {
+      status = (err as { upstreamStatus?: number }).upstreamStatus ?? 0;
+      const cls = (err as { class?: string }).class;
+      if (cls === "auth") return this.rejected(attempt);
+      if (status === 0 || status >= 500 || status === 429) return "unhealthy";
+    }
+    // Reached the upstream and the key was accepted (a 404/400 on the probe path still proves both).
+    const health = this.state.slots.get(slotId(attempt));
+    health?.breaker.reset();
+    if (health !== undefined) {
+      health.cooldownUntil = 0;
+      health.consecutiveRateLimits = 0;
+    }
+    if (attempt.key !== undefined) this.state.disabledKeys.delete(attempt.key.id);
+    return "healthy";
+  }
+
+  private rejected(attempt: Attempt): ProbeResult {
+    if (attempt.key !== undefined) {
+      const until = this.state.now() + this.state.options.authCooldownMs;
+      this.state.disabledKeys.set(
+        attempt.key.id,
+        Math.max(until, this.state.disabledKeys.get(attempt.key.id) ?? 0),
+      );
+    }
+    return "rejected";
+  }
+
+  private async probeAll(attempts: Attempt[]): Promise<void> {
+    const queue = [...attempts];
+    const workers = Array.from({ length: Math.min(PROBE_CONCURRENCY, queue.length) }, async () => {
+      for (let a = queue.shift(); a !== undefined; a = queue.shift())
+        await this.probe(a).catch(() => "unhealthy");
+    });
+    await Promise.all(workers);
+  }
+
+  /** Every (target, key) the routes can use, once each. */
+  private allSlots(): Attempt[] {
+    const seen = new Map<string, Attempt>();
+    for (const route of this.source.config.routes) {
+      for (const t of route.targets) {
+        const target = typeof t === "string" ? t : (t as { target?: string }).target;
+        if (target === undefined || target.includes("$model")) continue;
+        const slash = target.indexOf("/");
+        const upstream = this.source.upstreams.get(target.slice(0, slash));
+        if (upstream === undefined) continue;
+        const model = target.slice(slash + 1);
+        const keys = upstream.keys.length > 0 ? upstream.keys : upstream.requiresKey ? [] : [undefined];
+        for (const key of keys) {
+          const attempt: Attempt = { upstream, model, key };
+          seen.set(slotId(attempt), attempt);
+        }
+      }
+    }
+    return [...seen.values()];
+  }
+}
