@@ -13,21 +13,29 @@ export async function* withKeepAlive(
 ): AsyncGenerator<StreamEvent> {
   const iterator = source[Symbol.asyncIterator]();
   let pending: Promise<IteratorResult<StreamEvent>> | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  // One timer, re-armed with refresh() on every event (a new timer per event showed in profiles).
+  let fire: (() => void) | undefined;
+  let tick: Promise<"tick"> | undefined;
+  const timer = setTimeout(() => fire?.(), intervalMs);
+  const arm = () => {
+    tick = new Promise<"tick">((resolve) => {
+      fire = () => resolve("tick");
+    });
+    timer.refresh();
+  };
+  arm();
   try {
     for (;;) {
       pending ??= iterator.next();
-      const tick = new Promise<"tick">((resolve) => {
-        timer = setTimeout(resolve, intervalMs, "tick");
-      });
-      const winner = await Promise.race([pending, tick]);
-      clearTimeout(timer);
+      const winner = await Promise.race([pending, tick!]);
       if (winner === "tick") {
+        arm();
         yield PING;
         continue;
       }
       pending = undefined;
       if (winner.done) return;
+      timer.refresh();
       yield winner.value;
     }
   } finally {

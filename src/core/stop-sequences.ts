@@ -7,15 +7,19 @@
  */
 import type { StreamEvent } from "../protocol/anthropic/types.js";
 
-export async function* withStopSequences(
+export function withStopSequences(
   source: AsyncIterable<StreamEvent>,
   sequences: readonly string[],
-): AsyncGenerator<StreamEvent> {
+): AsyncIterable<StreamEvent> {
   const stops = sequences.filter((s) => s !== "");
-  if (stops.length === 0) {
-    yield* source;
-    return;
-  }
+  // No sequences (Claude Code never sends any): no wrapper, no per-event cost.
+  return stops.length === 0 ? source : scan(source, stops);
+}
+
+async function* scan(
+  source: AsyncIterable<StreamEvent>,
+  stops: readonly string[],
+): AsyncGenerator<StreamEvent> {
   const longest = Math.max(...stops.map((s) => s.length));
   let held = "";
   let heldIndex = -1;

@@ -4,12 +4,12 @@
  * is a real HTTP status with a JSON body; after it, an Anthropic `event: error` — and a broken
  * stream never ends with `message_stop`. Socket backpressure is respected (`drain`).
  */
-import type { ServerResponse } from "node:http";
 import type { FastifyReply } from "fastify";
 import type { GatewayError } from "../core/errors.js";
 import { encodeSseEvent } from "../protocol/anthropic/sse-encode.js";
 import type { StreamEvent } from "../protocol/anthropic/types.js";
 import { errorBody, sendError } from "./errors.js";
+import { SseWriter } from "./sse-writer.js";
 
 export interface SseResponseOptions {
   requestId: string;
@@ -45,13 +45,15 @@ export async function sendSse(
     "request-id": options.requestId,
     ...options.headers(),
   });
+  const writer = new SseWriter(raw);
   let error: GatewayError | undefined;
   try {
-    if (!first.done) await write(raw, encodeSseEvent(first.value));
+    if (!first.done) await writer.push(encodeSseEvent(first.value));
     for (;;) {
       const next = await iterator.next();
       if (next.done) break;
-      await write(raw, encodeSseEvent(next.value));
+      const backpressure = writer.push(encodeSseEvent(next.value));
+      if (backpressure !== undefined) await backpressure;
     }
   } catch (err) {
     error = options.toError(err);
@@ -59,28 +61,11 @@ export async function sendSse(
       const body = errorBody(error, options.requestId);
       // Claude Code retries a mid-stream error when its text says overloaded_error (protocol.md B.6).
       if (error.class === "transient") body.error.type = "overloaded_error";
-      raw.write(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
+      writer.push(`event: error\ndata: ${JSON.stringify(body)}\n\n`)?.catch(() => {});
     }
   } finally {
     await iterator.return?.();
-    raw.end();
+    writer.end();
     options.onEnd({ committed: true, error });
   }
-}
-
-function write(raw: ServerResponse, chunk: string): Promise<void> {
-  if (raw.destroyed) return Promise.reject(new Error("client disconnected"));
-  if (raw.write(chunk)) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onDrain = () => {
-      raw.off("close", onClose);
-      resolve();
-    };
-    const onClose = () => {
-      raw.off("drain", onDrain);
-      reject(new Error("client disconnected"));
-    };
-    raw.once("drain", onDrain);
-    raw.once("close", onClose);
-  });
 }
