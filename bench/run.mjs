@@ -1,0 +1,203 @@
+/**
+ * `npm run bench`: the gateway's added latency and throughput against a zero-delay fake Gemini,
+ * compared with calling the fake directly and with a bare pass-through proxy.
+ *
+ * Processes: this one generates load (undici); the fake, the bare proxy and the gateway each run
+ * in their own child on 127.0.0.1. Cells: {small non-stream, small stream, Claude-Code-size
+ * stream} × {c=1, c=64} × {direct, proxy, gateway}, each warmed up, then bounded by a request
+ * count and a time cap. Prints a table, writes bench/results/latest.json.
+ *
+ * Exit: 0 = measured (goals may be MISS), 1 = invalid answers or the gateway did not start,
+ * 2 = the harness itself broke. Flags: --quick (small counts, for checking the harness),
+ * --cpu-prof (V8 CPU profile of the gateway child into bench/results/, for finding hot spots).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CLAUDE_CODE_MODEL, chunkCountOf, SMALL_MODEL } from "./answer.mjs";
+import { startChild, stats, stopChildren } from "./children.mjs";
+import { toGeminiBody } from "./gemini-body.mjs";
+import { createClient, runCell } from "./load.mjs";
+import { derive, render } from "./report.mjs";
+import { scenarios, targetsFor } from "./targets.mjs";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const RESULTS = join(HERE, "results", "latest.json");
+/** Hard ceiling on the whole run: a stuck harness must not hang CI. */
+const RUN_DEADLINE_MS = 6 * 60_000;
+
+const QUICK = process.argv.includes("--quick");
+const CPU_PROF = process.argv.includes("--cpu-prof");
+const PROFILES = {
+  // Bounded for ≈ 2–3 minutes on 2 cores in the worst case (every cell hitting its cap).
+  full: {
+    warm: { concurrency: 4, count: 2_000, capMs: 1_500 },
+    1: { count: 1_000, capMs: 6_000, warmCount: 200, warmCapMs: 1_000 },
+    64: { count: 5_000, capMs: 10_000, warmCount: 640, warmCapMs: 2_000 },
+  },
+  quick: {
+    warm: { concurrency: 4, count: 100, capMs: 500 },
+    1: { count: 30, capMs: 1_500, warmCount: 10, warmCapMs: 500 },
+    64: { count: 300, capMs: 2_500, warmCount: 128, warmCapMs: 500 },
+  },
+};
+const profile = QUICK ? PROFILES.quick : PROFILES.full;
+const CONCURRENCIES = [1, 64];
+const TARGETS = ["direct", "proxy", "gateway"];
+/** The child process that serves each target (its RSS is the cell's). */
+const SERVER_OF = { direct: "fake", proxy: "proxy", gateway: "gateway" };
+
+/** Aborted on SIGINT/SIGTERM or the run deadline: the load stops before the children do. */
+const stopLoad = new AbortController();
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    console.error(`\nbench: ${signal} — stopping children`);
+    stopLoad.abort();
+    void stopChildren().finally(() => process.exit(130));
+  });
+}
+
+// ---- the run --------------------------------------------------------------------------------
+
+const fmtCell = (c) =>
+  `p50 ${c.p50.toFixed(3)} ms  p99 ${c.p99.toFixed(3)} ms  ${c.rps.toFixed(0)} req/s` +
+  (c.errors > 0 ? `  ${c.errors} ERRORS` : "");
+
+async function main() {
+  const started = performance.now();
+  const deadline = setTimeout(() => {
+    console.error(`bench: the run exceeded ${RUN_DEADLINE_MS / 1000} s — aborting`);
+    stopLoad.abort();
+    void stopChildren().finally(() => process.exit(2));
+  }, RUN_DEADLINE_MS);
+  deadline.unref();
+
+  const urls = { fake: await startChild("fake", "fake-upstream.mjs") };
+  urls.proxy = await startChild("proxy", "bare-proxy.mjs", { BENCH_UPSTREAM_URL: urls.fake });
+  let gatewayProblem;
+  try {
+    if (CPU_PROF) mkdirSync(dirname(RESULTS), { recursive: true });
+    const profiling = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${dirname(RESULTS)}`] : [];
+    urls.gateway = await startChild(
+      "gateway",
+      "gateway-child.mjs",
+      { BENCH_UPSTREAM_URL: urls.fake },
+      profiling,
+    );
+  } catch (err) {
+    gatewayProblem = err instanceof Error ? err.message : String(err);
+    console.error(`\n!!! THE GATEWAY DID NOT START — measuring the baselines only !!!\n${gatewayProblem}\n`);
+  }
+  console.error(`fake ${urls.fake}  proxy ${urls.proxy}  gateway ${urls.gateway ?? "(not running)"}`);
+
+  const client = createClient(Math.max(...CONCURRENCIES));
+  const list = scenarios();
+  const cells = [];
+  // JIT warm-up of every path in every process before anything is measured; answers still checked.
+  let warmErrors = 0;
+  for (const scenario of list) {
+    const targets = targetsFor(scenario, urls);
+    for (const name of TARGETS) {
+      if (targets[name] === undefined) continue;
+      const warm = await runCell(client, targets[name], { ...profile.warm, signal: stopLoad.signal });
+      warmErrors += warm.errors;
+      for (const sample of warm.errorSamples)
+        console.error(`    ! warm-up ${scenario.label} ${name}: ${sample}`);
+    }
+  }
+  for (const scenario of list) {
+    const targets = targetsFor(scenario, urls);
+    for (const concurrency of CONCURRENCIES) {
+      const p = profile[concurrency];
+      for (const name of TARGETS) {
+        const target = targets[name];
+        if (target === undefined) continue;
+        const warm = await runCell(client, target, {
+          concurrency,
+          count: p.warmCount,
+          capMs: p.warmCapMs,
+          signal: stopLoad.signal,
+        });
+        warmErrors += warm.errors;
+        for (const sample of warm.errorSamples)
+          console.error(`    ! warm-up c=${concurrency} ${name}: ${sample}`);
+        globalThis.gc?.();
+        await stats(SERVER_OF[name], true);
+        const cell = await runCell(client, target, {
+          concurrency,
+          count: p.count,
+          capMs: p.capMs,
+          signal: stopLoad.signal,
+        });
+        const server = await stats(SERVER_OF[name]);
+        cells.push({
+          scenario: scenario.key,
+          concurrency,
+          target: name,
+          ...cell,
+          serverPeakRss: server?.windowPeakRss,
+        });
+        console.error(
+          `${scenario.label.padEnd(24)} c=${String(concurrency).padEnd(3)} ${name.padEnd(8)} ${fmtCell(cell)}`,
+        );
+        for (const sample of cell.errorSamples) console.error(`    ! ${sample}`);
+      }
+    }
+  }
+  await client.close();
+
+  const [fake, proxy, gateway] = await Promise.all([stats("fake"), stats("proxy"), stats("gateway")]);
+  const memory = { fake: fake?.peakRss, proxy: proxy?.peakRss, gateway: gateway?.peakRss };
+  await stopChildren();
+  clearTimeout(deadline);
+
+  const derived = derive(cells, list, CONCURRENCIES, memory.gateway);
+  const invalid = cells.reduce((n, c) => n + c.errors, warmErrors);
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    profile: QUICK ? "quick" : "full",
+    counts: profile,
+    elapsedMs: performance.now() - started,
+    bodies: {
+      smallAnthropicBytes: Buffer.byteLength(JSON.stringify(list[0].anthropic)),
+      claudeCodeAnthropicBytes: Buffer.byteLength(JSON.stringify(list[2].anthropic)),
+      claudeCodeGeminiBytes: Buffer.byteLength(JSON.stringify(toGeminiBody(list[2].anthropic))),
+      chunks: { small: chunkCountOf(SMALL_MODEL), claudeCode: chunkCountOf(CLAUDE_CODE_MODEL) },
+    },
+  };
+  console.log(render({ cells, derived, scenarios: list, memory, meta }));
+
+  mkdirSync(dirname(RESULTS), { recursive: true });
+  const { goals, rows } = derived;
+  writeFileSync(
+    RESULTS,
+    `${JSON.stringify({ meta, memory, cells, derived: rows, goals, invalidAnswers: invalid, gatewayProblem }, null, 2)}\n`,
+  );
+  console.log(`\nJSON: ${RESULTS}`);
+
+  if (gatewayProblem !== undefined) {
+    console.error("\n!!! THE GATEWAY DID NOT START: no gateway numbers (see above) !!!");
+    return 1;
+  }
+  if (invalid > 0) {
+    console.error(
+      `\n!!! ${invalid} INVALID OR FAILED ANSWERS (see the errors column and the samples above) !!!`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error("bench: the harness broke:", err);
+    void stopChildren().finally(() => process.exit(2));
+  },
+);
