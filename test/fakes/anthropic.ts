@@ -12,6 +12,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { writeChunk } from "./http-stream.js";
 
 // ---------------------------------------------------------------------------------------------
 // Scripts
@@ -541,14 +542,15 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
         continue;
       }
       if (step.kind === "raw") {
-        res.write(step.text);
+        await writeChunk(res, step.text, signal);
         continue;
       }
       let data = step.event.data;
       if (data.type === "message_start" && isRecord(data.message) && data.message.model === ECHO_MODEL) {
         data = { ...data, message: { ...data.message, model } };
       }
-      res.write(`event: ${step.event.event}\ndata: ${JSON.stringify(data)}\n\n`);
+      // Wait for each frame to reach the socket, so a scripted cut never drops what was "sent".
+      await writeChunk(res, `event: ${step.event.event}\ndata: ${JSON.stringify(data)}\n\n`, signal);
     }
     await finish(res, script.end, signal);
   }

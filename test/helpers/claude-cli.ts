@@ -60,7 +60,7 @@ export function runClaude(options: ClaudeRunOptions): Promise<ClaudeRun> {
   };
   const args = ["-p", options.prompt, "--output-format", "json", ...(options.args ?? [])];
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       claudeBinary(),
       args,
       { cwd, env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 32 * 1024 * 1024 },
@@ -75,5 +75,7 @@ export function runClaude(options: ClaudeRunOptions): Promise<ClaudeRun> {
         resolve({ code, stdout, stderr, result, cwd });
       },
     );
+    // Headless `-p` runs wait 3 s for stdin data unless it is closed.
+    child.stdin?.end();
   });
 }
