@@ -8,8 +8,8 @@ import type { Config } from "./config/schema.js";
 import { GatewayError } from "./core/errors.js";
 import type { Provider } from "./core/provider.js";
 import { Transport } from "./core/transport.js";
-import { type Attempt, maskSecret, type Upstream, type UpstreamKey } from "./core/upstream.js";
-import { createProvider, defaultBaseUrl } from "./providers/create-provider.js";
+import type { Attempt, Upstream, UpstreamKey } from "./core/upstream.js";
+import { createProvider, createUpstreamKeys, upstreamBaseUrl } from "./providers/create-provider.js";
 import { sessionKey } from "./resilience/affinity.js";
 import { ResilienceGuard } from "./resilience/guard.js";
 import { type FailureRule, type ResilienceOptions, resilienceSchema } from "./resilience/options.js";
@@ -48,13 +48,16 @@ export class Gateway {
     const problems: string[] = [];
     config.providers.forEach((p, i) => {
       let provider: Provider;
+      let keys: UpstreamKey[];
+      let baseUrl: string;
       try {
         provider = createProvider(p);
+        keys = createUpstreamKeys(p);
+        baseUrl = upstreamBaseUrl(p);
       } catch (err) {
         problems.push(`providers.${i}.${err instanceof Error ? err.message : String(err)}`);
         return;
       }
-      const baseUrl = (p.baseUrl ?? defaultBaseUrl(p.type) ?? "").replace(/\/+$/, "");
       this.upstreams.set(p.name, {
         name: p.name,
         type: p.type,
@@ -62,11 +65,8 @@ export class Gateway {
         transport: new Transport(p.timeouts),
         baseUrl,
         headers: p.headers,
-        keys: p.apiKeys.map((k, n): UpstreamKey => {
-          const secret = typeof k === "string" ? k : k.key;
-          return { id: `${p.name}#${n + 1}`, label: typeof k === "string" ? maskSecret(k) : k.name, secret };
-        }),
-        requiresKey: p.type === "gemini",
+        keys,
+        requiresKey: p.type === "gemini" || p.type === "vertex",
       });
       const extra = p as { rules?: FailureRule[]; limits?: { perProvider?: number; perKey?: number } };
       this.extras.set(p.name, {

@@ -66,7 +66,7 @@ export function createGoogleTokenSource(options: GoogleTokenSourceOptions = {}):
       ...clientOptions,
     });
     const account = `service account ${key.clientEmail}`;
-    const source = cachedTokenSource(() => fetchToken(client, account, endpoint), { refreshMarginMs });
+    const source = cachedTokenSource(() => fetchToken(client, endpoint), { refreshMarginMs });
     return { account, getToken: (signal) => source.getToken(signal) };
   }
 
@@ -78,25 +78,30 @@ export function createGoogleTokenSource(options: GoogleTokenSourceOptions = {}):
       try {
         client = await auth.getClient();
       } catch (err) {
-        throw new Error(`${account}: ${messageOf(err)}`, { cause: err });
+        const hint =
+          'set options.credentialsFile to a service-account key, or run "gcloud auth application-default login"';
+        throw new Error(`${messageOf(err)} (${hint})`, { cause: err });
       }
-      return fetchToken(client, account, endpoint);
+      return fetchToken(client, endpoint);
     },
     { refreshMarginMs },
   );
   return { account, getToken: (signal) => source.getToken(signal) };
 }
 
-/** Ask the library for a current token and its expiry. */
-async function fetchToken(client: AuthClient, account: string, endpoint: string): Promise<FetchedToken> {
+/**
+ * Ask the library for a current token and its expiry. Messages leave out the account: callers
+ * show it already (the attempt loop prefixes the key's label, which is the account).
+ */
+async function fetchToken(client: AuthClient, endpoint: string): Promise<FetchedToken> {
   let token: string | null | undefined;
   try {
     ({ token } = await client.getAccessToken());
   } catch (err) {
-    throw classify(err, `${account}: token exchange at ${endpoint} failed: ${messageOf(err)}`);
+    throw classify(err, `token exchange at ${endpoint} failed: ${messageOf(err)}`);
   }
   if (typeof token !== "string" || token === "") {
-    throw new Error(`${account}: the token endpoint ${endpoint} returned no access token`);
+    throw new Error(`the token endpoint ${endpoint} returned no access token`);
   }
   const expiry = client.credentials.expiry_date;
   return { token, expiresAt: typeof expiry === "number" ? expiry : undefined };

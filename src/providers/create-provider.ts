@@ -4,9 +4,16 @@
  */
 import type { ProviderConfig } from "../config/schema.js";
 import type { Provider } from "../core/provider.js";
+import { maskSecret, type UpstreamKey } from "../core/upstream.js";
 import { createAnthropicProvider } from "./anthropic/index.js";
 import { createGeminiProvider } from "./gemini/index.js";
 import { createOpenAIProvider, parseOpenAIOptions } from "./openai/index.js";
+import {
+  createVertexProvider,
+  parseVertexOptions,
+  vertexBaseUrl,
+  vertexUpstreamKeys,
+} from "./vertex/index.js";
 
 export function createProvider(config: ProviderConfig): Provider {
   switch (config.type) {
@@ -17,7 +24,7 @@ export function createProvider(config: ProviderConfig): Provider {
     case "anthropic":
       return createAnthropicProvider(anthropicOptions(config.options));
     case "vertex":
-      throw new Error('type: "vertex" is not available yet — use type "gemini" with an API key');
+      return createVertexProvider(parseVertexOptions(config.options));
     default: {
       const never: never = config.type;
       throw new Error(`type: unknown provider type ${String(never)}`);
@@ -47,6 +54,28 @@ function anthropicOptions(options: Record<string, unknown>) {
   if (authHeader !== "x-api-key" && authHeader !== "bearer")
     throw new Error(`options.authHeader must be "x-api-key" or "bearer", got ${JSON.stringify(authHeader)}`);
   return { authHeader } as const;
+}
+
+/**
+ * A provider's credentials: its API keys (labelled by name or masked), or — for Vertex — one
+ * OAuth token source (service account file or application default credentials).
+ */
+export function createUpstreamKeys(config: ProviderConfig): UpstreamKey[] {
+  if (config.type === "vertex") return vertexUpstreamKeys(config.name, parseVertexOptions(config.options));
+  return config.apiKeys.map((k, n): UpstreamKey => {
+    const secret = typeof k === "string" ? k : k.key;
+    return { id: `${config.name}#${n + 1}`, label: typeof k === "string" ? maskSecret(k) : k.name, secret };
+  });
+}
+
+/** The base URL, without a trailing slash: configured, else the provider type's default. */
+export function upstreamBaseUrl(config: ProviderConfig): string {
+  const url =
+    config.baseUrl ??
+    (config.type === "vertex"
+      ? vertexBaseUrl(parseVertexOptions(config.options).location)
+      : defaultBaseUrl(config.type));
+  return (url ?? "").replace(/\/+$/, "");
 }
 
 /** Base URL used when a provider's config has none. */

@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { providerSchema } from "../../src/config/schema.js";
-import { createProvider } from "../../src/providers/create-provider.js";
 import { type FakeGemini, googleError, startFakeGemini, thinkingThenText } from "../fakes/gemini.js";
 import {
   createTestServiceAccount,
@@ -26,27 +25,6 @@ const MODEL = "gemini-3-pro-preview";
 const PROJECT = "conformance-project";
 const LOCATION = "us-central1";
 
-/**
- * Until `type: "vertex"` is wired into create-provider.ts, the harness is skipped with this
- * reason. Only the "not available yet" refusal counts: any other error fails loudly.
- */
-function notWiredReason(): string | undefined {
-  try {
-    createProvider(
-      providerSchema.parse({
-        name: "probe",
-        type: "vertex",
-        options: { project: PROJECT, location: LOCATION },
-      }),
-    );
-    return undefined;
-  } catch (err) {
-    if (err instanceof Error && err.message.includes("not available yet"))
-      return "vertex provider not wired yet";
-    throw err;
-  }
-}
-
 interface Running {
   gemini: FakeGemini;
   oauth: FakeGoogleOAuth;
@@ -63,10 +41,8 @@ export function vertexHarness(): ProviderHarness {
     return running;
   };
   const account = createTestServiceAccount({ projectId: PROJECT });
-  const skip = notWiredReason();
   return {
     name: "vertex",
-    ...(skip === undefined ? {} : { skip }),
     upstreamModel: MODEL,
     usageAtStart: true,
     // Tokens are random: the fake reports whose they are, so the expected credential is the
