@@ -24,8 +24,14 @@ async function main() {
       cwd,
     });
     config.server.logLevel = "silent";
+    // The request log stays on (the default) and writes a real SQLite file, as in production.
+    const logDir = mkdtempSync(join(tmpdir(), "ccgate-bench-log-"));
+    config.telemetry.requestLog.path = join(logDir, "requests.sqlite");
     const gateway = await startGateway(config);
-    serveChild(gateway.url, () => gateway.close());
+    serveChild(gateway.url, async () => {
+      await gateway.close();
+      rmSync(logDir, { recursive: true, force: true });
+    });
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }

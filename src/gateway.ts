@@ -43,8 +43,9 @@ export class Gateway {
   private rotation = 0;
 
   constructor(readonly config: Config) {
-    this.routes = new RouteTable(config.routes);
-    this.resilience = resilienceSchema.parse((config as { resilience?: unknown }).resilience ?? {});
+    this.routes = new RouteTable(config.routes, { providers: config.providers, routing: config.routing });
+    // Parsed again so a config edited in code (tests, reloads) gets its defaults filled in.
+    this.resilience = resilienceSchema.parse(config.resilience ?? {});
     const problems: string[] = [];
     config.providers.forEach((p, i) => {
       let provider: Provider;
@@ -68,12 +69,11 @@ export class Gateway {
         keys,
         requiresKey: p.type === "gemini" || p.type === "vertex",
       });
-      const extra = p as { rules?: FailureRule[]; limits?: { perProvider?: number; perKey?: number } };
       this.extras.set(p.name, {
-        rules: [...(extra.rules ?? []), ...this.resilience.rules],
+        rules: [...(p.rules ?? []), ...this.resilience.rules],
         limits: {
-          perProvider: extra.limits?.perProvider ?? this.resilience.concurrency.perProvider,
-          perKey: extra.limits?.perKey ?? this.resilience.concurrency.perKey,
+          perProvider: p.limits?.perProvider ?? this.resilience.concurrency.perProvider,
+          perKey: p.limits?.perKey ?? this.resilience.concurrency.perKey,
         },
       });
     });

@@ -1,37 +1,70 @@
 /**
  * Start and stop a gateway: the entry point the CLI, the tests and the benchmark share.
+ * A config reload builds a new Gateway and swaps it in: new requests use it at once, in-flight
+ * streams finish on the old one, whose connection pools close once they are done.
  */
 import type { FastifyInstance } from "fastify";
 import type { Config } from "./config/schema.js";
 import { Gateway } from "./gateway.js";
-import { type AppOptions, buildApp } from "./http/app.js";
+import { type AppOptions, buildApp, VERSION } from "./http/app.js";
+import { openTelemetry, type Telemetry } from "./telemetry/open-telemetry.js";
 
 export interface RunningGateway {
   url: string;
   port: number;
   app: FastifyInstance;
-  gateway: Gateway;
+  /** The gateway serving new requests now. */
+  readonly gateway: Gateway;
+  telemetry: Telemetry;
+  /**
+   * Swap in a new configuration. Throws (and keeps the running one) when it cannot be built;
+   * `server.host`, `server.port`, `server.bodyLimitBytes` and the logger need a restart.
+   */
+  reload(config: Config): void;
   close(): Promise<void>;
 }
 
-export async function startGateway(config: Config, options: AppOptions = {}): Promise<RunningGateway> {
-  const gateway = new Gateway(config);
-  const app = buildApp(gateway, options);
+export async function startGateway(
+  config: Config,
+  options: Omit<AppOptions, "telemetry"> = {},
+): Promise<RunningGateway> {
+  let gateway = new Gateway(config);
+  const started = Date.now();
+  let app: FastifyInstance | undefined;
+  const telemetry = openTelemetry(
+    config.telemetry,
+    () => gateway.status(VERSION, started),
+    (err) => app?.log.error({ err }, "request log write failed"),
+  );
+  app = buildApp(() => gateway, { ...options, telemetry });
   await app.listen({ host: config.server.host, port: config.server.port });
   gateway.prober.start();
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.server.port;
   const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
   let closing: Promise<void> | undefined;
+  const server = app;
   return {
     url: `http://${host}:${port}`,
     port,
-    app,
-    gateway,
+    app: server,
+    get gateway() {
+      return gateway;
+    },
+    telemetry,
+    reload(next: Config) {
+      const fresh = new Gateway(next);
+      const old = gateway;
+      gateway = fresh;
+      fresh.prober.start();
+      // Agent.close() waits for the requests still using the old pools (in-flight streams).
+      old.close().catch((err: unknown) => server.log.error({ err }, "closing the previous gateway failed"));
+    },
     close() {
       closing ??= (async () => {
-        await app.close();
+        await server.close();
         await gateway.close();
+        await telemetry.close();
       })();
       return closing;
     },

@@ -1,13 +1,14 @@
 /**
  * Configuration loading: YAML file (`--config`, else `./ccgate.yaml` when present) → `${VAR}`
- * substitution → environment overrides → defaults → zod validation → cross-field checks.
- * Every problem is reported at once, each naming its field and the fix.
+ * substitution → key files read → environment overrides → defaults → zod validation →
+ * cross-field checks. Every problem is reported at once, each naming its field and the fix.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
+import { routeProblems } from "../routing/check-routes.js";
 import { type Config, type ConfigInput, configSchema } from "./schema.js";
 
 export const DEFAULT_GEMINI_BASE_URL = "https://generativelanguage.googleapis.com";
@@ -51,9 +52,16 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   let raw: Record<string, unknown> = {};
   if (path !== undefined) {
     if (!existsSync(path)) throw new ConfigError([`config file ${path} does not exist`]);
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new ConfigError([`config file ${path} cannot be read (${reason})`]);
+    }
     let parsed: unknown;
     try {
-      parsed = parseYaml(readFileSync(path, "utf8"));
+      parsed = parseYaml(text);
     } catch (err) {
       throw new ConfigError([
         `${path}: YAML syntax error: ${err instanceof Error ? err.message : String(err)}`,
@@ -63,6 +71,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
       if (typeof parsed !== "object" || Array.isArray(parsed))
         throw new ConfigError([`${path}: the top level must be a mapping (key: value)`]);
       raw = substituteEnv(parsed, env, "", problems) as Record<string, unknown>;
+      raw = readKeyFiles(raw, dirname(path), problems);
     }
   }
   const { models, ...rest } = raw as Record<string, unknown> & { models?: ModelShorthand };
@@ -105,6 +114,60 @@ function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, at: string, probl
   return value;
 }
 
+/**
+ * `apiKeys: [{name, file}]` → `{name, key}` with the file's content (trimmed), read now so an
+ * unreadable or empty file stops start-up (or a reload) instead of failing the first request.
+ * Relative paths are relative to the config file.
+ */
+function readKeyFiles(
+  raw: Record<string, unknown>,
+  baseDir: string,
+  problems: string[],
+): Record<string, unknown> {
+  if (!Array.isArray(raw.providers)) return raw;
+  const providers = raw.providers.map((provider: unknown, i) => {
+    if (!isRecord(provider) || !Array.isArray(provider.apiKeys)) return provider;
+    const apiKeys = provider.apiKeys.map((entry: unknown, j) => {
+      if (!isRecord(entry) || entry.file === undefined) return entry;
+      const at = `providers.${i}.apiKeys.${j}.file`;
+      const { file, ...rest } = entry;
+      // After a problem the entry gets a stand-in key, so validation does not report it twice.
+      const failed = { key: "(unreadable)", ...rest };
+      if (typeof file !== "string" || file === "") {
+        problems.push(`${at}: expected the path of a file holding the key`);
+        return failed;
+      }
+      if (rest.key !== undefined) {
+        problems.push(`${at}: give either key or file, not both`);
+        return failed;
+      }
+      const full = resolve(baseDir, file);
+      let key: string;
+      try {
+        key = readFileSync(full, "utf8").trim();
+      } catch (err) {
+        const reason =
+          (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+        problems.push(
+          `${at}: cannot read the key file ${full} (${reason}) — check the path and its permissions`,
+        );
+        return failed;
+      }
+      if (key === "") {
+        problems.push(`${at}: the key file ${full} is empty`);
+        return failed;
+      }
+      return { ...rest, key };
+    });
+    return { ...provider, apiKeys };
+  });
+  return { ...raw, providers };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 function applyEnv(
   input: ConfigInput,
   env: NodeJS.ProcessEnv,
@@ -120,6 +183,16 @@ function applyEnv(
     else server.port = port;
   }
   if (env.CCGATE_AUTH_TOKEN) server.authToken = env.CCGATE_AUTH_TOKEN;
+  let telemetry = input.telemetry;
+  if (env.CCGATE_REQUEST_LOG) {
+    const off = env.CCGATE_REQUEST_LOG === "off";
+    const requestLog = {
+      ...telemetry?.requestLog,
+      enabled: !off,
+      ...(off ? {} : { path: env.CCGATE_REQUEST_LOG }),
+    };
+    telemetry = { ...telemetry, requestLog };
+  }
 
   const providers = [...(input.providers ?? [])];
   const envKeys = (env.GEMINI_API_KEY ?? "")
@@ -159,19 +232,59 @@ function applyEnv(
       { name: "default", match: ["*"], targets: [`${g.name}/${defaultModel}`] },
     ];
   }
-  return { ...input, server, providers, ...(routes === undefined ? {} : { routes }) };
+  return {
+    ...input,
+    server,
+    providers,
+    ...(routes === undefined ? {} : { routes }),
+    ...(telemetry === undefined ? {} : { telemetry }),
+  };
 }
 
 function describeIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
-    const field = issue.path.length > 0 ? issue.path.join(".") : "(root)";
-    let fix = "";
-    if (issue.code === "unrecognized_keys")
-      fix = " — remove it or check its spelling (see ccgate.yaml.example)";
-    else if (issue.code === "invalid_value") fix = " — use one of the listed values";
-    else if (issue.code === "invalid_type") fix = ` — expected ${issue.expected}`;
-    return `${field}: ${issue.message}${fix}`;
-  });
+  return error.issues
+    .flatMap((issue) => unionBranch(issue, []))
+    .map(({ issue, path }) => {
+      const field = path.length > 0 ? path.join(".") : "(root)";
+      let fix = "";
+      if (issue.code === "unrecognized_keys")
+        fix = " — remove it or check its spelling (see ccgate.yaml.example)";
+      else if (issue.code === "invalid_value") fix = " — use one of the listed values";
+      else if (issue.code === "invalid_type" && !issue.message.includes("expected"))
+        fix = ` — expected ${issue.expected}`;
+      return `${field}: ${issue.message}${fix}`;
+    });
+}
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * zod reports a failed union (`"provider/model"` or `{target, weight}`) as "Invalid input". The
+ * user wrote one of the forms, so report the issues of the branch whose shape matched best:
+ * fewest wrong types at the value itself.
+ */
+function unionBranch(issue: Issue, base: PropertyKey[]): { issue: Issue; path: PropertyKey[] }[] {
+  const path = [...base, ...issue.path];
+  if (issue.code !== "invalid_union" || issue.errors.length === 0) return [{ issue, path }];
+  const rootMismatch = (branch: Issue[]) =>
+    branch.filter((i) => i.path.length === 0 && (i.code === "invalid_type" || i.code === "invalid_value"))
+      .length;
+  const ranked = [...issue.errors].sort((a, b) => rootMismatch(a) - rootMismatch(b));
+  const best = ranked[0] ?? [];
+  if (rootMismatch(best) > 0 && best.length === 1) {
+    const expected = issue.errors.flatMap((b) =>
+      b.flatMap((i) =>
+        i.code === "invalid_type" ? [i.expected] : i.code === "invalid_value" ? i.values.map(String) : [],
+      ),
+    );
+    return [
+      {
+        issue: { ...issue, message: `Invalid input: expected ${[...new Set(expected)].join(" or ")}` },
+        path,
+      },
+    ];
+  }
+  return best.flatMap((i) => unionBranch(i, path));
 }
 
 function crossCheck(config: Config): string[] {
@@ -181,18 +294,19 @@ function crossCheck(config: Config): string[] {
     if (names.has(p.name))
       problems.push(`providers.${i}.name: "${p.name}" is used twice — give each provider its own name`);
     names.add(p.name);
-    if (p.baseUrl === undefined && p.type === "vertex")
-      problems.push(`providers.${i}.baseUrl: a ${p.type} provider needs a baseUrl`);
-  });
-  config.routes.forEach((r, i) => {
-    r.targets.forEach((t, j) => {
-      const provider = t.slice(0, t.indexOf("/"));
-      if (!names.has(provider))
-        problems.push(
-          `routes.${i}.targets.${j}: provider "${provider}" is not defined — add it under providers or fix the name`,
-        );
+    const modelNames = new Map<string, number>();
+    p.models.forEach((m, j) => {
+      for (const n of [m.name, ...m.aliases]) {
+        const other = modelNames.get(n);
+        if (other !== undefined && other !== j)
+          problems.push(
+            `providers.${i}.models.${j}: "${n}" also names providers.${i}.models.${other} — names and aliases must differ`,
+          );
+        modelNames.set(n, j);
+      }
     });
   });
+  problems.push(...routeProblems(config.routes, config.providers));
   if (!isLoopback(config.server.host) && config.server.authToken === undefined) {
     problems.push(
       `server.host: binding ${config.server.host} exposes the gateway beyond this machine — set server.authToken (or CCGATE_AUTH_TOKEN) so clients must present a key, or bind 127.0.0.1`,

@@ -61,6 +61,8 @@ export interface AttemptLoopOptions {
   /** Whole request, stream included. */
   totalTimeoutMs: number;
   anthropicBeta?: string;
+  /** Commit only at `message_stop` (non-streaming clients: failover stays possible until then). */
+  commitAtEnd?: boolean;
   /** Called when an attempt starts (for the route/target headers and logs). */
   onAttempt?: (attempt: Attempt, number: number) => void;
 }
@@ -135,28 +137,42 @@ async function* once(
 ): AsyncGenerator<StreamEvent, "done" | GatewayError> {
   let response: UpstreamResponse | undefined;
   let committed = false;
+  let succeeded = false;
+  // A non-streaming client sees nothing until the message is complete, so its attempt can
+  // still fail over after content: it commits at `message_stop`.
+  const commitAt = options.commitAtEnd === true ? "message_stop" : undefined;
   try {
     const ctx = attemptContext(options, attempt, await credentialOf(attempt, signal));
     const upstreamRequest = attempt.upstream.provider.buildRequest(ctx);
     response = await attempt.upstream.transport.send(upstreamRequest, attempt.upstream.provider, signal);
     const held: StreamEvent[] = [];
     for await (const event of attempt.upstream.provider.decodeStream(response.body, ctx)) {
+      // Success is recorded before message_stop goes out: a consumer that stops right after it
+      // (the non-stream accumulator) never resumes this generator.
+      if (event.type === "message_stop" && !succeeded) {
+        succeeded = true;
+        options.guard.onSuccess(attempt, admission, options.session);
+      }
       if (committed) {
         yield event;
         continue;
       }
       held.push(event);
-      if (!isContentEvent(event)) continue;
+      if (commitAt === undefined ? !isContentEvent(event) : event.type !== commitAt) continue;
       committed = true;
       yield* held;
       held.length = 0;
     }
     if (!committed) return truncatedBeforeContent();
-    options.guard.onSuccess(attempt, admission, options.session);
+    if (!succeeded) {
+      succeeded = true;
+      options.guard.onSuccess(attempt, admission, options.session);
+    }
     return "done";
   } catch (err) {
     const error = asGatewayError(err, options.signal, timeout);
     if (error.code === "CLIENT_ABORTED") throw error;
+    if (succeeded) throw error;
     if (!committed) return error;
     // After the commit point the client has content: record the failure, then let it surface.
     options.guard.onFailure(attempt, admission, error, options.session);

@@ -64,7 +64,10 @@ export class Transport {
       headers: res.headers,
       body: wrapBody(body, signal),
       close: () => {
-        if (!body.destroyed) body.destroy();
+        if (body.destroyed) return;
+        // Destroying an unread body emits an abort error; nobody else listens by then.
+        body.on("error", () => {});
+        body.destroy();
       },
     };
   }

@@ -4,7 +4,10 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { GatewayError, invalidRequest } from "../core/errors.js";
+import { registerDashboardRoutes } from "../dashboard/dashboard-routes.js";
+import { registerMetricsRoute } from "../dashboard/metrics-route.js";
 import type { Gateway } from "../gateway.js";
+import type { Telemetry } from "../telemetry/open-telemetry.js";
 import { isAuthorized } from "./client-auth.js";
 import { registerCountTokensRoute } from "./count-tokens-route.js";
 import { sendError } from "./errors.js";
@@ -13,16 +16,27 @@ import { registerModelsRoutes } from "./models-route.js";
 import { newRequestId, requestIdOf } from "./request-context.js";
 import { registerStatusRoute } from "./status-route.js";
 
-const VERSION = "0.1.0";
+export const VERSION = "0.1.0";
 
 /** Paths any client may call without the gateway token (probes Claude Code makes, health). */
-const OPEN_PATHS = new Set(["/", "/health", "/api/hello"]);
+// `/dashboard` is a page without data: its `/api/*` calls still need the token.
+const OPEN_PATHS = new Set(["/", "/health", "/api/hello", "/dashboard"]);
 
 export interface AppOptions {
   logger?: FastifyServerOptions["logger"];
+  /** Request log and metrics; absent → no `/metrics`, an empty request list. */
+  telemetry?: Telemetry | undefined;
 }
 
-export function buildApp(gateway: Gateway, options: AppOptions = {}): FastifyInstance {
+/**
+ * `current` returns the gateway of the moment: a config reload swaps it without restarting the
+ * server; each request keeps the one it started with. The body limit and the logger come from
+ * the gateway at build time (changing them needs a restart).
+ */
+export function buildApp(current: () => Gateway, options: AppOptions = {}): FastifyInstance {
+  const gateway = current();
+  const started = Date.now();
+  const status = () => current().status(VERSION, started);
   const app = Fastify({
     logger: options.logger ?? {
       level: gateway.config.server.logLevel,
@@ -52,7 +66,7 @@ export function buildApp(gateway: Gateway, options: AppOptions = {}): FastifyIns
 
   app.addHook("onRequest", async (req, reply) => {
     const path = req.url.split("?", 1)[0] ?? "";
-    if (OPEN_PATHS.has(path) || isAuthorized(req.headers, gateway.config.server.authToken)) return;
+    if (OPEN_PATHS.has(path) || isAuthorized(req.headers, current().config.server.authToken)) return;
     return sendError(
       reply,
       new GatewayError({
@@ -115,7 +129,7 @@ export function buildApp(gateway: Gateway, options: AppOptions = {}): FastifyIns
 
   app.get("/health", async () => ({
     status: "ok",
-    providers: [...gateway.upstreams.values()].map((u) => ({
+    providers: [...current().upstreams.values()].map((u) => ({
       name: u.name,
       type: u.type,
       keys: u.keys.length,
@@ -126,9 +140,11 @@ export function buildApp(gateway: Gateway, options: AppOptions = {}): FastifyIns
   app.head("/api/hello", async (_req, reply) => reply.code(200).send());
   app.post("/api/event_logging/batch", async (_req, reply) => reply.code(204).send());
 
-  registerMessagesRoute(app, gateway);
-  registerCountTokensRoute(app, gateway);
-  registerModelsRoutes(app, gateway);
-  registerStatusRoute(app, gateway, VERSION);
+  registerMessagesRoute(app, current, options.telemetry?.sink);
+  registerCountTokensRoute(app, current);
+  registerModelsRoutes(app, current);
+  registerStatusRoute(app, status);
+  registerDashboardRoutes(app, { log: options.telemetry?.log, status });
+  if (options.telemetry?.metrics) registerMetricsRoute(app, options.telemetry.metrics);
   return app;
 }

@@ -16,8 +16,9 @@ import { parseBody } from "./validate.js";
 
 const COUNT_DEADLINE_MS = 5_000;
 
-export function registerCountTokensRoute(app: FastifyInstance, gateway: Gateway): void {
+export function registerCountTokensRoute(app: FastifyInstance, current: () => Gateway): void {
   app.post("/v1/messages/count_tokens", async (req, reply) => {
+    const gateway = current();
     const requestId = requestIdOf(req);
     const parsed = parseBody(countTokensRequestSchema, req.body);
     if (parsed instanceof GatewayError) return sendError(reply, parsed, requestId);

@@ -8,38 +8,52 @@ import { GatewayError, toGatewayError } from "../core/errors.js";
 import { inlineUrlSources } from "../core/inline-url-sources.js";
 import { withKeepAlive } from "../core/keepalive.js";
 import { withStopSequences } from "../core/stop-sequences.js";
-import type { Attempt } from "../core/upstream.js";
 import type { Gateway } from "../gateway.js";
 import { accumulateMessage } from "../protocol/anthropic/accumulate.js";
-import { messagesRequestSchema } from "../protocol/anthropic/request-schema.js";
+import { type MessagesRequest, messagesRequestSchema } from "../protocol/anthropic/request-schema.js";
+import type { StreamEvent } from "../protocol/anthropic/types.js";
+import type { RequestSink } from "../telemetry/request-record.js";
 import { sendError } from "./errors.js";
 import { clientAbortSignal, requestIdOf } from "./request-context.js";
+import { RequestTracker } from "./request-tracker.js";
 import { sendSse } from "./sse-response.js";
 import { parseBody } from "./validate.js";
 
-export function registerMessagesRoute(app: FastifyInstance, gateway: Gateway): void {
+export function registerMessagesRoute(
+  app: FastifyInstance,
+  current: () => Gateway,
+  sink?: RequestSink,
+): void {
   app.post("/v1/messages", async (req: FastifyRequest, reply: FastifyReply) => {
+    // The gateway of the moment: a config reload swaps it, in-flight requests keep theirs.
+    const gateway = current();
     const requestId = requestIdOf(req);
-    const started = performance.now();
+    const tracker = new RequestTracker(req, "messages", sink);
+    const fail = (error: GatewayError) => {
+      tracker.finish(error.status >= 400 && error.status <= 599 ? error.status : 500, error);
+      return sendError(reply, error, requestId);
+    };
     const parsed = parseBody(messagesRequestSchema, req.body);
-    if (parsed instanceof GatewayError) return sendError(reply, parsed, requestId);
+    if (parsed instanceof GatewayError) return fail(parsed);
     const request = parsed;
+    tracker.model = request.model;
+    tracker.stream = request.stream === true;
     const signal = clientAbortSignal(req, reply);
 
     let plan: ReturnType<Gateway["plan"]>;
-    let body: typeof request;
+    let body: MessagesRequest;
     try {
       plan = gateway.plan({ model: request.model, request, headers: req.headers });
+      tracker.route = plan.decision.route;
+      tracker.session = plan.session;
       body = await inlineUrlSources(request, gateway.config.images, signal);
     } catch (err) {
-      return sendError(reply, toGatewayError(err), requestId);
+      return fail(toGatewayError(err));
     }
     const routeHeaders = { "x-ccgate-route": plan.decision.route };
     reply.headers(routeHeaders);
     req.log.debug({ route: plan.decision.route, reason: plan.decision.reason }, "route chosen");
 
-    let current: Attempt | undefined;
-    let attemptCount = 0;
     const events = withStopSequences(
       runAttempts({
         request: body,
@@ -53,56 +67,46 @@ export function registerMessagesRoute(app: FastifyInstance, gateway: Gateway): v
         transientRetries: gateway.resilience.transientRetries,
         retryBaseMs: gateway.resilience.retryBaseMs,
         totalTimeoutMs: gateway.resilience.totalTimeoutMs,
+        commitAtEnd: request.stream !== true,
         ...(typeof req.headers["anthropic-beta"] === "string"
           ? { anthropicBeta: req.headers["anthropic-beta"] }
           : {}),
         onAttempt: (attempt, n) => {
-          current = attempt;
-          attemptCount = n;
-          if (n > 1) req.log.info({ target: targetName(attempt), attempt: n }, "failing over");
+          tracker.attempt = attempt;
+          tracker.attempts = n;
+          if (n > 1) req.log.info({ target: tracker.target, attempt: n }, "failing over");
         },
       }),
       plan.attempts.every((a) => a.upstream.provider.handlesStopSequences === true)
         ? []
         : (request.stop_sequences ?? []),
     );
-    const logOutcome = (committed: boolean, error: GatewayError | undefined) => {
-      req.log.info(
-        {
-          route: plan.decision.route,
-          target: current ? targetName(current) : undefined,
-          key: current?.key?.label,
-          attempts: attemptCount,
-          stream: request.stream === true,
-          ms: Math.round(performance.now() - started),
-          ...(error ? { error: error.code, errorMessage: error.message, committed } : {}),
-        },
-        error ? "messages failed" : "messages done",
-      );
-    };
 
     if (request.stream === true) {
       await sendSse(reply, withKeepAlive(events, gateway.config.server.pingIntervalMs), {
         requestId,
-        headers: () => ({ ...routeHeaders, ...(current ? { "x-ccgate-target": targetName(current) } : {}) }),
+        // A keep-alive ping can force the 200 out before any target succeeded: name the target
+        // only when real content commits the response.
+        headers: (first?: StreamEvent) => ({
+          ...routeHeaders,
+          ...(tracker.target && first?.type !== "ping" ? { "x-ccgate-target": tracker.target } : {}),
+        }),
         toError: toGatewayError,
-        onEnd: ({ committed, error }) => logOutcome(committed, error),
+        observe: (event) => tracker.observe(event),
+        onCommit: () => tracker.firstByte(),
+        onEnd: ({ committed, error }) => tracker.finish(committed ? 200 : (error?.status ?? 500), error),
       });
       return reply;
     }
     try {
       const message = await accumulateMessage(events);
-      logOutcome(true, undefined);
-      if (current) reply.header("x-ccgate-target", targetName(current));
+      tracker.usage(message.usage);
+      tracker.setStopReason(message.stop_reason);
+      tracker.finish(200, undefined);
+      if (tracker.target) reply.header("x-ccgate-target", tracker.target);
       return reply.header("request-id", requestId).header("content-type", "application/json").send(message);
     } catch (err) {
-      const error = toGatewayError(err);
-      logOutcome(false, error);
-      return sendError(reply, error, requestId);
+      return fail(toGatewayError(err));
     }
   });
-}
-
-function targetName(attempt: Attempt): string {
-  return `${attempt.upstream.name}/${attempt.model}`;
 }

@@ -3,7 +3,7 @@
  * — literal route names and every target model (which route by passthrough or default).
  */
 import type { FastifyInstance } from "fastify";
-import { GatewayError } from "../core/errors.js";
+import { GatewayError, toGatewayError } from "../core/errors.js";
 import type { Gateway } from "../gateway.js";
 import { sendError } from "./errors.js";
 import { requestIdOf } from "./request-context.js";
@@ -17,18 +17,11 @@ interface ModelInfo {
 
 const CREATED_AT = "2025-01-01T00:00:00Z";
 
-export function registerModelsRoutes(app: FastifyInstance, gateway: Gateway): void {
-  const list = (): ModelInfo[] => {
-    const ids = new Set(gateway.routes.modelNames());
-    for (const route of gateway.config.routes)
-      for (const target of route.targets) {
-        const model = target.slice(target.indexOf("/") + 1);
-        if (!model.includes("$model")) ids.add(model);
-      }
-    return [...ids]
-      .filter((id) => gateway.routes.resolve({ model: id }) !== undefined)
+export function registerModelsRoutes(app: FastifyInstance, current: () => Gateway): void {
+  const list = (): ModelInfo[] =>
+    current()
+      .routes.modelNames()
       .map((id) => ({ type: "model", id, display_name: id, created_at: CREATED_AT }));
-  };
 
   app.get("/v1/models", async (req) => {
     const query = req.query as { limit?: string; after_id?: string; before_id?: string };
@@ -50,7 +43,12 @@ export function registerModelsRoutes(app: FastifyInstance, gateway: Gateway): vo
 
   app.get("/v1/models/:id", async (req, reply) => {
     const { id } = req.params as { id: string };
-    const decision = gateway.routes.resolve({ model: id });
+    let decision: ReturnType<Gateway["routes"]["resolve"]>;
+    try {
+      decision = current().routes.resolve({ model: id });
+    } catch (err) {
+      return sendError(reply, toGatewayError(err), requestIdOf(req));
+    }
     if (decision === undefined) {
       return sendError(
         reply,

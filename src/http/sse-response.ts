@@ -13,9 +13,13 @@ import { SseWriter } from "./sse-writer.js";
 
 export interface SseResponseOptions {
   requestId: string;
-  /** Headers known at commit time (route, target). */
-  headers: () => Record<string, string>;
+  /** Headers known at commit time (route, target), given the first event. */
+  headers: (first: StreamEvent | undefined) => Record<string, string>;
   toError: (err: unknown) => GatewayError;
+  /** Sees every event on its way out (usage, stop reason). */
+  observe?: (event: StreamEvent) => void;
+  /** The status line is about to go out. */
+  onCommit?: () => void;
   /** Called once with the outcome, for logs and metrics. */
   onEnd: (outcome: { committed: boolean; error: GatewayError | undefined }) => void;
 }
@@ -36,6 +40,7 @@ export async function sendSse(
     return;
   }
   const raw = reply.raw;
+  options.onCommit?.();
   reply.hijack();
   raw.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
@@ -43,15 +48,19 @@ export async function sendSse(
     connection: "keep-alive",
     "x-accel-buffering": "no",
     "request-id": options.requestId,
-    ...options.headers(),
+    ...options.headers(first.done ? undefined : first.value),
   });
   const writer = new SseWriter(raw);
   let error: GatewayError | undefined;
   try {
-    if (!first.done) await writer.push(encodeSseEvent(first.value));
+    if (!first.done) {
+      options.observe?.(first.value);
+      await writer.push(encodeSseEvent(first.value));
+    }
     for (;;) {
       const next = await iterator.next();
       if (next.done) break;
+      options.observe?.(next.value);
       const backpressure = writer.push(encodeSseEvent(next.value));
       if (backpressure !== undefined) await backpressure;
     }

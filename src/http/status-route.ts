@@ -5,8 +5,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Gateway } from "../gateway.js";
 
-const started = Date.now();
-
-export function registerStatusRoute(app: FastifyInstance, gateway: Gateway, version: string): void {
-  app.get("/status", async () => gateway.status(version, started));
+export function registerStatusRoute(app: FastifyInstance, status: () => ReturnType<Gateway["status"]>): void {
+  app.get("/status", async () => status());
 }

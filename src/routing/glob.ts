@@ -6,3 +6,13 @@ export function globToRegExp(glob: string): RegExp {
     .replace(/\?/g, ".");
   return new RegExp(`^${escaped}$`, "i");
 }
+
+/** A glob that matches every model name (`*`, `**`…). */
+export function isCatchAll(glob: string): boolean {
+  return /^\*+$/.test(glob);
+}
+
+/** A pattern with no wildcard: exactly one model name. */
+export function isLiteral(glob: string): boolean {
+  return !/[*?]/.test(glob);
+}

@@ -22,7 +22,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   config.server.logLevel = process.env.CCGATE_TEST_LOG === "1" ? "debug" : "silent";
   // Background probes and warm-up would add upstream hits the tests count; tests that exercise
   // them enable them explicitly.
-  Object.assign(config, { resilience: { probe: { enabled: false } } });
+  config.resilience.probe.enabled = false;
+  // Tests keep their request log in memory, never in the user's state directory.
+  config.telemetry.requestLog.path = ":memory:";
   options.configure?.(config);
   return startGateway(config);
 }

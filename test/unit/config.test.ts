@@ -139,4 +139,43 @@ describe("loadConfig", () => {
       /providers\.0\.apiKeys\.0: environment variable NOPE_KEY/,
     );
   });
+
+  it("zero config also sets the routing thresholds and the resilience defaults", () => {
+    const { config } = loadConfig({ env: {}, cwd: emptyDir() });
+    expect(config.routing).toEqual({
+      longContextTokens: 60_000,
+      thinkingBudget: 1,
+      backgroundModels: ["*haiku*"],
+    });
+    expect(config.resilience.maxAttempts).toBe(8);
+    expect(config.providers[0]?.models).toEqual([]);
+  });
+
+  it("a vertex provider needs no baseUrl; resilience and per-provider rules/limits are config keys", () => {
+    const dir = withFile(
+      [
+        "providers:",
+        "  - name: vx",
+        "    type: vertex",
+        "    options: {project: my-project, location: global}",
+        "    rules: [{when: {status: 400, message: quota}, action: next_key}]",
+        "    limits: {perKey: 2}",
+        "routes:",
+        "  - {name: default, targets: [vx/gemini-2.5-pro]}",
+        "resilience:",
+        "  maxAttempts: 3",
+        "  breaker: {openMs: 1000}",
+      ].join("\n"),
+    );
+    const { config } = loadConfig({ cwd: dir, env: {} });
+    expect(config.providers[0]).toMatchObject({ type: "vertex", limits: { perKey: 2 } });
+    expect(config.providers[0]?.rules).toEqual([
+      { when: { status: 400, message: "quota" }, action: "next_key" },
+    ]);
+    expect(config.resilience.maxAttempts).toBe(3);
+    expect(config.resilience.breaker.openMs).toBe(1000);
+    expect(() => loadConfig({ cwd: withFile("resilience: {maxAtempts: 3}"), env: {} })).toThrow(
+      /resilience: Unrecognized key: "maxAtempts"/,
+    );
+  });
 });

@@ -48,11 +48,16 @@ interface Run {
 }
 
 /** Decode, normalising the random message id and synthesized tool-call ids. */
-async function run(bytes: Uint8Array, cuts: readonly number[] = [], upstreamModel?: string): Promise<Run> {
+async function run(
+  bytes: Uint8Array,
+  cuts: readonly number[] = [],
+  upstreamModel?: string,
+  requireDone = true,
+): Promise<Run> {
   const events: StreamEvent[] = [];
   let error: GatewayError | undefined;
   try {
-    for await (const event of decodeChatStream(bodyOf(bytes, cuts), ctxFor(upstreamModel)))
+    for await (const event of decodeChatStream(bodyOf(bytes, cuts), ctxFor(upstreamModel), requireDone))
       events.push(event);
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err;
@@ -136,6 +141,8 @@ const oa = (id: string): string => encodeToolUseId({ id });
 interface Case {
   file: string;
   upstreamModel?: string;
+  /** The fixture has no `[DONE]`: decoded with the `requireDone: false` option. */
+  noDone?: true;
   events: StreamEvent[];
   error?: { code: string; class: string; type?: string };
 }
@@ -208,6 +215,7 @@ const CASES: Case[] = [
   },
   {
     file: "relay-index-zero.sse",
+    noDone: true,
     events: [
       start(),
       ...tool(0, oa("call_1"), "Bash", '{"command":"ls"}'),
@@ -232,6 +240,7 @@ const CASES: Case[] = [
   },
   {
     file: "ollama-no-done.sse",
+    noDone: true,
     events: [
       start(),
       thinkingStart(0),
@@ -298,8 +307,15 @@ function expectCase(result: Run, c: Case): void {
 describe("decodeChatStream: recorded fixtures", () => {
   for (const c of CASES) {
     it(`${c.file} → exact events`, async () => {
-      expectCase(await run(fixture(c.file), [], c.upstreamModel), c);
+      expectCase(await run(fixture(c.file), [], c.upstreamModel, c.noDone !== true), c);
     });
+    if (c.noDone === true) {
+      it(`${c.file}: without [DONE] the default is an error, never a clean success`, async () => {
+        const result = await run(fixture(c.file), [], c.upstreamModel);
+        expect(result.error?.code).toBe("UPSTREAM_TRUNCATED");
+        expect(result.events.map((e) => e.type)).not.toContain("message_stop");
+      });
+    }
   }
 });
 
@@ -307,14 +323,15 @@ describe("decodeChatStream: adversarial chunking", () => {
   for (const c of CASES) {
     it(`${c.file}: split at every byte boundary → same events`, async () => {
       const bytes = fixture(c.file);
-      for (let cut = 1; cut < bytes.length; cut++) expectCase(await run(bytes, [cut], c.upstreamModel), c);
+      for (let cut = 1; cut < bytes.length; cut++)
+        expectCase(await run(bytes, [cut], c.upstreamModel, c.noDone !== true), c);
     });
     it(`${c.file}: one byte per read, and with \\r\\n line ends`, async () => {
       const bytes = fixture(c.file);
       const everyByte = Array.from({ length: bytes.length }, (_, i) => i);
-      expectCase(await run(bytes, everyByte, c.upstreamModel), c);
+      expectCase(await run(bytes, everyByte, c.upstreamModel, c.noDone !== true), c);
       const crlf = new TextEncoder().encode(new TextDecoder().decode(bytes).replace(/\n/g, "\r\n"));
-      expectCase(await run(crlf, [7, 100, 101, 333], c.upstreamModel), c);
+      expectCase(await run(crlf, [7, 100, 101, 333], c.upstreamModel, c.noDone !== true), c);
     });
   }
 });

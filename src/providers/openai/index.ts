@@ -22,7 +22,8 @@
  *   calls must be echoed (carried in the `tool_use` id, tool-ids.ts); tool calls without `index`,
  *   each whole in one chunk, `finish_reason:"stop"` after calls (tool-call-assembler.ts,
  *   map-finish-reason.ts); "input token count (M) exceeds … (N)" overflow wording.
- * - Any server: body ends without `[DONE]` — accepted when a `finish_reason` came (stream.ts);
+ * - Any server: body ends without `[DONE]` — an error by default (a proxy may have cut it); the
+ *   `requireDone: false` option accepts it when a `finish_reason` came (stream.ts);
  *   several calls claiming `index:0` — matched by `id`; `arguments` `""`/`null` → `{}`.
  */
 import type { Provider } from "../../core/provider.js";
@@ -39,7 +40,7 @@ export function createOpenAIProvider(options: OpenAIOptions = {}): Provider {
   return {
     type: "openai",
     buildRequest: (ctx) => buildChatRequest(ctx, settings),
-    decodeStream: (body, ctx) => decodeChatStream(body, ctx),
+    decodeStream: (body, ctx) => decodeChatStream(body, ctx, settings.requireDone !== false),
     decodeError: (status, headers, body) => decodeChatError(status, headers, body),
     // `GET /models` checks the server and the key without spending tokens.
     probe: (ctx) => ({

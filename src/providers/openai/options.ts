@@ -22,6 +22,12 @@ export interface OpenAIOptions {
    * (it answers 400 otherwise), while older `deepseek-reasoner` rejects the field — hence opt-in.
    */
   reasoningField?: "reasoning_content" | "reasoning";
+  /**
+   * A stream is complete only with `data: [DONE]` (default `true`): a body that ends after a
+   * `finish_reason` but without it may have been cut by a proxy. Set `false` for servers known
+   * to omit `[DONE]`; then a finish reason is enough.
+   */
+  requireDone?: boolean;
 }
 
 /**
@@ -34,6 +40,7 @@ export function parseOpenAIOptions(options: Record<string, unknown>): OpenAIOpti
     switch (key) {
       case "streamOptions":
       case "reasoningEffort":
+      case "requireDone":
         if (typeof value !== "boolean") throw new Error(`options.${key} must be true or false`);
         out[key] = value;
         break;

@@ -2,10 +2,10 @@
  * Chat Completions SSE → Anthropic stream events (protocol.md G.2, G.4).
  *
  * Text and reasoning are forwarded as they arrive (never buffered); tool calls are assembled by
- * `ToolCallAssembler` and emitted whole. The stream is complete when `data: [DONE]` arrives, or
- * when the body ends after a `finish_reason` was seen: Ollama-style servers and some relays omit
- * `[DONE]`, and a finish reason proves the model finished. A body that ends with neither was cut
- * off, and that is an error (UPSTREAM_TRUNCATED), never a clean `message_stop`.
+ * `ToolCallAssembler` and emitted whole. The stream is complete when `data: [DONE]` arrives; a
+ * body that ends without it was possibly cut by a proxy, and that is an error
+ * (UPSTREAM_TRUNCATED), never a clean `message_stop`. For servers known to omit `[DONE]` the
+ * `requireDone: false` option accepts a body that ends after a `finish_reason`.
  */
 import { GatewayError } from "../../core/errors.js";
 import { EventBuilder } from "../../core/event-builder.js";
@@ -27,6 +27,7 @@ export const THINKING_SIGNATURE = "oa1";
 export async function* decodeChatStream(
   body: AsyncIterable<Uint8Array>,
   ctx: AttemptContext,
+  requireDone = true,
 ): AsyncGenerator<StreamEvent> {
   const builder = new EventBuilder({ model: ctx.requestedModel });
   const calls = new ToolCallAssembler(ctx.upstreamModel);
@@ -59,7 +60,7 @@ export async function* decodeChatStream(
       finishReason = chunk.finishReason;
     }
   }
-  if (!done && finishReason === undefined) {
+  if (!done && (requireDone || finishReason === undefined)) {
     throw upstreamError("UPSTREAM_TRUNCATED", "upstream stream ended before the response was complete");
   }
   yield* calls.flushAll(builder, finishReason === "length");
