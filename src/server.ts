@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { Config } from "./config/schema.js";
+import { GatewayError } from "./core/errors.js";
 import { Gateway } from "./gateway.js";
 import { type AppOptions, buildApp, VERSION } from "./http/app.js";
 import { openTelemetry, type Telemetry } from "./telemetry/open-telemetry.js";
@@ -21,6 +22,8 @@ export interface RunningGateway {
    * `server.host`, `server.port`, `server.bodyLimitBytes` and the logger need a restart.
    */
   reload(config: Config): void;
+  /** End every in-flight request now: streams get `event: error` (overloaded, retryable). */
+  abortInFlight(): void;
   close(): Promise<void>;
 }
 
@@ -36,7 +39,8 @@ export async function startGateway(
     () => gateway.status(VERSION, started),
     (err) => app?.log.error({ err }, "request log write failed"),
   );
-  app = buildApp(() => gateway, { ...options, telemetry });
+  const shutdown = new AbortController();
+  app = buildApp(() => gateway, { ...options, telemetry, shutdownSignal: shutdown.signal });
   await app.listen({ host: config.server.host, port: config.server.port });
   gateway.prober.start();
   const address = app.server.address();
@@ -59,6 +63,17 @@ export async function startGateway(
       fresh.prober.start();
       // Agent.close() waits for the requests still using the old pools (in-flight streams).
       old.close().catch((err: unknown) => server.log.error({ err }, "closing the previous gateway failed"));
+    },
+    abortInFlight() {
+      shutdown.abort(
+        new GatewayError({
+          code: "SHUTTING_DOWN",
+          message: "ccgate is shutting down; retry the request",
+          status: 529,
+          type: "overloaded_error",
+          class: "transient",
+        }),
+      );
     },
     close() {
       closing ??= (async () => {

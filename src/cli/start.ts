@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { ConfigError, type LoadedConfig } from "../config/load.js";
 import { startGateway } from "../server.js";
 import { type ConfigFlags, loadCliConfig, parseSeconds, withConfigOptions } from "./cli-config.js";
+import { installConfigReload } from "./config-reload.js";
 import { startDaemon } from "./daemon.js";
 import { EXIT } from "./exit-codes.js";
 import { installGracefulShutdown } from "./graceful-shutdown.js";
@@ -125,5 +126,6 @@ async function runInForeground(opts: StartFlags, graceSeconds: number): Promise<
     // Also on a crash: the files must not describe a process that is gone.
     process.once("exit", () => removeDaemonFiles(files, process.pid));
   }
+  installConfigReload(running, loaded, opts);
   installGracefulShutdown(running, { graceMs: graceSeconds * 1000 });
 }

@@ -238,6 +238,8 @@ function asGatewayError(err: unknown, client: AbortSignal, timeout: AbortSignal)
 }
 
 function abortError(client: AbortSignal, timeout: AbortSignal, cause?: unknown): GatewayError {
+  // The server aborts in-flight requests with the error they should end with (shutdown).
+  if (client.aborted && client.reason instanceof GatewayError) return client.reason;
   if (!client.aborted && timeout.aborted) {
     return new GatewayError({
       code: "REQUEST_TIMEOUT",

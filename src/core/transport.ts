@@ -105,6 +105,7 @@ async function readLimited(body: AsyncIterable<Uint8Array>, limit: number): Prom
 /** Classify a network-level failure. The message never includes URLs (they may carry keys). */
 export function networkError(err: unknown, signal: AbortSignal): GatewayError {
   if (err instanceof GatewayError) return err;
+  if (signal.aborted && signal.reason instanceof GatewayError) return signal.reason;
   if (signal.aborted) {
     return new GatewayError({
       code: "CLIENT_ABORTED",

@@ -26,6 +26,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions["logger"];
   /** Request log and metrics; absent → no `/metrics`, an empty request list. */
   telemetry?: Telemetry | undefined;
+  /** Aborted (with a GatewayError reason) to end every in-flight stream, e.g. at shutdown. */
+  shutdownSignal?: AbortSignal | undefined;
 }
 
 /**
@@ -140,7 +142,7 @@ export function buildApp(current: () => Gateway, options: AppOptions = {}): Fast
   app.head("/api/hello", async (_req, reply) => reply.code(200).send());
   app.post("/api/event_logging/batch", async (_req, reply) => reply.code(204).send());
 
-  registerMessagesRoute(app, current, options.telemetry?.sink);
+  registerMessagesRoute(app, current, options.telemetry?.sink, options.shutdownSignal);
   registerCountTokensRoute(app, current);
   registerModelsRoutes(app, current);
   registerStatusRoute(app, status);

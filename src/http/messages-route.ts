@@ -22,7 +22,8 @@ import { parseBody } from "./validate.js";
 export function registerMessagesRoute(
   app: FastifyInstance,
   current: () => Gateway,
-  sink?: RequestSink,
+  sink: RequestSink | undefined,
+  shutdown: AbortSignal | undefined,
 ): void {
   app.post("/v1/messages", async (req: FastifyRequest, reply: FastifyReply) => {
     // The gateway of the moment: a config reload swaps it, in-flight requests keep theirs.
@@ -38,7 +39,7 @@ export function registerMessagesRoute(
     const request = parsed;
     tracker.model = request.model;
     tracker.stream = request.stream === true;
-    const signal = clientAbortSignal(req, reply);
+    const signal = clientAbortSignal(req, reply, shutdown);
 
     let plan: ReturnType<Gateway["plan"]>;
     let body: MessagesRequest;

@@ -14,7 +14,7 @@ export function requestIdOf(req: FastifyRequest): string {
  * Aborts when the client goes away before the response is complete, so the upstream request
  * is cancelled at once (issue: cancellation).
  */
-export function clientAbortSignal(req: FastifyRequest, reply: FastifyReply): AbortSignal {
+export function clientAbortSignal(req: FastifyRequest, reply: FastifyReply, shutdown?: AbortSignal): AbortSignal {
   const controller = new AbortController();
   reply.raw.once("close", () => {
     if (!reply.raw.writableFinished) {
@@ -22,5 +22,7 @@ export function clientAbortSignal(req: FastifyRequest, reply: FastifyReply): Abo
       controller.abort();
     }
   });
-  return controller.signal;
+  // A shutdown past its grace period aborts with a GatewayError as the reason: the stream then
+  // ends with that error event instead of being cut.
+  return shutdown === undefined ? controller.signal : AbortSignal.any([controller.signal, shutdown]);
 }

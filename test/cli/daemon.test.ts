@@ -234,7 +234,7 @@ describe("ccgate start (foreground) shutdown", () => {
     expect(result.stdout).toContain("in-flight request(s)");
   }, 40_000);
 
-  it("cuts a stream still running when the grace period ends; the stream never looks complete", async () => {
+  it("ends a stream still running when the grace period ends with event: error; it never looks complete", async () => {
     const { child, done, url } = await startForeground("1", () => textChunks(["a ", "b ", "c"]), 1);
     const stream = await openStream(url);
     const signalled = Date.now();
@@ -246,6 +246,9 @@ describe("ccgate start (foreground) shutdown", () => {
     expect(elapsed).toBeGreaterThanOrEqual(900);
     expect(elapsed).toBeLessThan(5_000);
     expect(text).not.toContain("message_stop");
+    // The stream ends with an error event of its own (retryable), not a bare cut.
+    expect(text).toContain("event: error");
+    expect(text).toContain('"type":"overloaded_error"');
     expect(result.stdout).toContain("grace period over");
   }, 40_000);
 });

@@ -158,9 +158,8 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
 export { isAlive } from "../../../src/cli/state-dir.js";
 
 /**
- * A ccgate.yaml in the sandbox's working directory that turns the background probes off.
- * Start-up warm-up probes would add upstream hits; they also crash the gateway today when a probe
- * succeeds (Transport `close()` destroys the undici body without an error listener — reported).
+ * A ccgate.yaml in the sandbox's working directory that turns the background probes off:
+ * start-up warm-up probes would add upstream hits the tests count.
  */
 export function writeNoProbeConfig(box: Sandbox, extra = ""): string {
   const path = join(box.cwd, "ccgate.yaml");
