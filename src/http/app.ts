@@ -58,6 +58,9 @@ export function buildApp(current: () => Gateway, options: AppOptions = {}): Fast
     onProtoPoisoning: "ignore",
     onConstructorPoisoning: "ignore",
     genReqId: newRequestId,
+    // One line per request comes from the request tracker (route, target, key label, timing);
+    // Fastify's own "incoming request" / "request completed" pair would double it.
+    disableRequestLogging: true,
     requestIdHeader: false,
     // Streams can run for many minutes; Node's defaults would cut them.
     requestTimeout: 0,
@@ -143,7 +146,7 @@ export function buildApp(current: () => Gateway, options: AppOptions = {}): Fast
   app.post("/api/event_logging/batch", async (_req, reply) => reply.code(204).send());
 
   registerMessagesRoute(app, current, options.telemetry?.sink, options.shutdownSignal);
-  registerCountTokensRoute(app, current);
+  registerCountTokensRoute(app, current, options.telemetry?.sink);
   registerModelsRoutes(app, current);
   registerStatusRoute(app, status);
   registerDashboardRoutes(app, { log: options.telemetry?.log, status });

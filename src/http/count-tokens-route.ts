@@ -10,27 +10,46 @@ import { estimateInputTokens } from "../core/estimate-tokens.js";
 import type { CountTokensContext } from "../core/provider.js";
 import type { Gateway } from "../gateway.js";
 import { countTokensRequestSchema } from "../protocol/anthropic/request-schema.js";
+import type { RequestSink } from "../telemetry/request-record.js";
 import { sendError } from "./errors.js";
 import { clientAbortSignal, requestIdOf } from "./request-context.js";
+import { RequestTracker } from "./request-tracker.js";
 import { parseBody } from "./validate.js";
 
 const COUNT_DEADLINE_MS = 5_000;
 
-export function registerCountTokensRoute(app: FastifyInstance, current: () => Gateway): void {
+export function registerCountTokensRoute(
+  app: FastifyInstance,
+  current: () => Gateway,
+  sink: RequestSink | undefined,
+): void {
   app.post("/v1/messages/count_tokens", async (req, reply) => {
     const gateway = current();
     const requestId = requestIdOf(req);
+    const tracker = new RequestTracker(req, "count_tokens", sink);
+    const fail = (error: GatewayError) => {
+      tracker.finish(error.status, error);
+      return sendError(reply, error, requestId);
+    };
     const parsed = parseBody(countTokensRequestSchema, req.body);
-    if (parsed instanceof GatewayError) return sendError(reply, parsed, requestId);
+    if (parsed instanceof GatewayError) return fail(parsed);
+    tracker.model = parsed.model;
     let attempts: ReturnType<Gateway["plan"]>["attempts"] = [];
     try {
-      attempts = gateway.plan({ model: parsed.model, request: parsed, headers: req.headers }).attempts;
+      const plan = gateway.plan({ model: parsed.model, request: parsed, headers: req.headers });
+      attempts = plan.attempts;
+      tracker.route = plan.decision.route;
     } catch (err) {
       const error = toGatewayError(err);
-      if (error.code === "NO_ROUTE") return sendError(reply, error, requestId);
+      if (error.class === "client") return fail(error);
       // No usable key right now: counting still works locally.
     }
-    const attempt = attempts.find((a) => a.upstream.provider.countTokens !== undefined);
+    // A key the upstream rejected is not asked (it would only fail and fall back anyway).
+    const attempt = attempts.find(
+      (a) =>
+        a.upstream.provider.countTokens !== undefined &&
+        (a.key === undefined || gateway.state.keyDisabledFor(a.key.id) === 0),
+    );
     const counter = attempt?.upstream.provider.countTokens;
     if (attempt !== undefined && counter !== undefined) {
       const signal = AbortSignal.any([clientAbortSignal(req, reply), AbortSignal.timeout(COUNT_DEADLINE_MS)]);
@@ -51,6 +70,10 @@ export function registerCountTokensRoute(app: FastifyInstance, current: () => Ga
         let text = "";
         for await (const chunk of res.body) text += Buffer.from(chunk).toString("utf8");
         const input_tokens = counter.decodeResponse(JSON.parse(text));
+        tracker.attempt = attempt;
+        tracker.attempts = 1;
+        tracker.usage({ input_tokens });
+        tracker.finish(200, undefined);
         return reply.header("x-ccgate-count-source", "upstream").send({ input_tokens });
       } catch (err) {
         req.log.warn(
@@ -59,8 +82,9 @@ export function registerCountTokensRoute(app: FastifyInstance, current: () => Ga
         );
       }
     }
-    return reply
-      .header("x-ccgate-count-source", "estimate")
-      .send({ input_tokens: estimateInputTokens(parsed) });
+    const input_tokens = estimateInputTokens(parsed);
+    tracker.usage({ input_tokens });
+    tracker.finish(200, undefined);
+    return reply.header("x-ccgate-count-source", "estimate").send({ input_tokens });
   });
 }

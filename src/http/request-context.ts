@@ -14,7 +14,11 @@ export function requestIdOf(req: FastifyRequest): string {
  * Aborts when the client goes away before the response is complete, so the upstream request
  * is cancelled at once (issue: cancellation).
  */
-export function clientAbortSignal(req: FastifyRequest, reply: FastifyReply, shutdown?: AbortSignal): AbortSignal {
+export function clientAbortSignal(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  shutdown?: AbortSignal,
+): AbortSignal {
   const controller = new AbortController();
   reply.raw.once("close", () => {
     if (!reply.raw.writableFinished) {
