@@ -7,7 +7,7 @@
  */
 import type { MessagesRequest } from "../protocol/anthropic/request-schema.js";
 import { isContentEvent, type StreamEvent } from "../protocol/anthropic/types.js";
-import { GatewayError } from "./errors.js";
+import { clientAborted, GatewayError, toGatewayError } from "./errors.js";
 import type { AttemptContext } from "./provider.js";
 import type { UpstreamResponse } from "./transport.js";
 import type { Attempt } from "./upstream.js";
@@ -224,17 +224,7 @@ function attemptContext(
 }
 
 function asGatewayError(err: unknown, client: AbortSignal, timeout: AbortSignal): GatewayError {
-  if (client.aborted || timeout.aborted) return abortError(client, timeout, err);
-  if (err instanceof GatewayError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new GatewayError({
-    code: "INTERNAL",
-    message: `Internal gateway error: ${message}`,
-    status: 500,
-    type: "api_error",
-    class: "transient",
-    cause: err,
-  });
+  return client.aborted || timeout.aborted ? abortError(client, timeout, err) : toGatewayError(err);
 }
 
 function abortError(client: AbortSignal, timeout: AbortSignal, cause?: unknown): GatewayError {
@@ -250,14 +240,7 @@ function abortError(client: AbortSignal, timeout: AbortSignal, cause?: unknown):
       cause,
     });
   }
-  return new GatewayError({
-    code: "CLIENT_ABORTED",
-    message: "The client closed the connection",
-    status: 499,
-    type: "api_error",
-    class: "permanent",
-    cause,
-  });
+  return clientAborted(cause);
 }
 
 function truncatedBeforeContent(): GatewayError {

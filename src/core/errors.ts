@@ -93,6 +93,18 @@ export function upstreamUnavailable(
   });
 }
 
+/** The client went away: not the upstream's fault, never retried, never counted. */
+export function clientAborted(cause?: unknown): GatewayError {
+  return new GatewayError({
+    code: "CLIENT_ABORTED",
+    message: "The client closed the connection",
+    status: 499,
+    type: "api_error",
+    class: "permanent",
+    cause,
+  });
+}
+
 /** Coerce anything thrown into a GatewayError without losing it. */
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;

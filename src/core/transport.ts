@@ -5,7 +5,7 @@
  * a non-2xx answer is handed to the provider's `decodeError`.
  */
 import { Agent, errors as undiciErrors } from "undici";
-import { GatewayError } from "./errors.js";
+import { clientAborted, GatewayError } from "./errors.js";
 import type { Provider, UpstreamHeaders, UpstreamRequest } from "./provider.js";
 
 export interface TransportTimeouts {
@@ -106,16 +106,7 @@ async function readLimited(body: AsyncIterable<Uint8Array>, limit: number): Prom
 export function networkError(err: unknown, signal: AbortSignal): GatewayError {
   if (err instanceof GatewayError) return err;
   if (signal.aborted && signal.reason instanceof GatewayError) return signal.reason;
-  if (signal.aborted) {
-    return new GatewayError({
-      code: "CLIENT_ABORTED",
-      message: "The client closed the connection",
-      status: 499,
-      type: "api_error",
-      class: "permanent",
-      cause: err,
-    });
-  }
+  if (signal.aborted) return clientAborted(err);
   if (err instanceof undiciErrors.HeadersTimeoutError)
     return timeout("UPSTREAM_FIRST_BYTE_TIMEOUT", "The upstream sent no response in time", err);
   if (err instanceof undiciErrors.BodyTimeoutError)

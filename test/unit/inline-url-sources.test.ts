@@ -2,11 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { GatewayError } from "../../src/core/errors.js";
-import {
-  inlineUrlSources,
-  isBlockedAddress,
-  type UrlFetchOptions,
-} from "../../src/core/inline-url-sources.js";
+import { inlineUrlSources, type UrlFetchOptions } from "../../src/core/inline-url-sources.js";
+import { isBlockedAddress } from "../../src/core/public-address.js";
 import { type MessagesRequest, messagesRequestSchema } from "../../src/protocol/anthropic/request-schema.js";
 
 // `*.test` names resolve through this table (RFC 2606 reserves `.test`, so the system resolver
