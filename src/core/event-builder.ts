@@ -8,8 +8,45 @@
  * cumulative totals; `message_stop` last. Every method returns the events to emit now, so a
  * decoder can `yield*` them as each upstream chunk arrives.
  */
-import type { ContentBlock, StopReason, StreamEvent, Usage } from "../protocol/anthropic/types.js";
+import type {
+  ContentBlock,
+  MessageDeltaEvent,
+  StopReason,
+  StreamEvent,
+  Usage,
+} from "../protocol/anthropic/types.js";
 import { randomId } from "./ids.js";
+
+/** One hit inside a `web_search_tool_result` block (protocol.md A.3; SDK `WebSearchResultBlock`). */
+export interface WebSearchResult {
+  type: "web_search_result";
+  url: string;
+  title: string;
+  /** Opaque to clients; Anthropic's is an encrypted page excerpt it reads back on later turns. */
+  encrypted_content: string;
+  page_age: string | null;
+}
+
+/** A failed search, in place of the result list (SDK `WebSearchToolResultError`). */
+export interface WebSearchToolError {
+  type: "web_search_tool_result_error";
+  error_code: "invalid_tool_input" | "unavailable" | "max_uses_exceeded" | "too_many_requests" | "query_too_long";
+}
+
+/** A text block's citation of a search result (SDK `CitationsWebSearchResultLocation`). */
+export interface WebSearchCitation {
+  type: "web_search_result_location";
+  url: string;
+  title: string | null;
+  cited_text: string;
+  encrypted_index: string;
+}
+
+/** `usage.server_tool_use` of `message_delta` (protocol.md B.5; SDK `ServerToolUsage`). */
+export interface ServerToolUsage {
+  web_search_requests: number;
+  web_fetch_requests: number;
+}
 
 type OpenBlock =
   | { kind: "text"; index: number }
@@ -30,6 +67,7 @@ export class EventBuilder {
   private open: OpenBlock | undefined;
   private nextIndex = 0;
   private toolCalls = 0;
+  private webSearchRequests = 0;
   private readonly usage: Usage = {
     input_tokens: 0,
     output_tokens: 0,
@@ -57,6 +95,11 @@ export class EventBuilder {
 
   get isFinished(): boolean {
     return this.finished;
+  }
+
+  /** Index of the open block when it is a text block (where a citation can still be added). */
+  get openTextIndex(): number | undefined {
+    return this.open?.kind === "text" ? this.open.index : undefined;
   }
 
   /** Merge the best-known usage (cumulative totals; missing fields keep their value). */
@@ -159,6 +202,53 @@ export class EventBuilder {
     ];
   }
 
+  /**
+   * A whole server tool call (web search run by the upstream, protocol.md A.3): `content_block_start`
+   * with `input: {}`, the input as one `input_json_delta`, stop — the shape Anthropic streams. It is
+   * not a client tool call, so it never makes the stop reason `tool_use`.
+   */
+  serverToolUse(id: string, name: string, input: Record<string, unknown>): StreamEvent[] {
+    const events = [...this.start(), ...this.closeOpen()];
+    const index = this.nextIndex++;
+    events.push(
+      { type: "content_block_start", index, content_block: { type: "server_tool_use", id, name, input: {} } },
+      {
+        type: "content_block_delta",
+        index,
+        delta: { type: "input_json_delta", partial_json: JSON.stringify(input) },
+      },
+      { type: "content_block_stop", index },
+    );
+    if (name === "web_search") this.webSearchRequests++;
+    return events;
+  }
+
+  /** A whole `web_search_tool_result` block: Anthropic sends its content in `content_block_start`, no deltas. */
+  webSearchResult(toolUseId: string, content: readonly WebSearchResult[] | WebSearchToolError): StreamEvent[] {
+    const events = [...this.start(), ...this.closeOpen()];
+    const index = this.nextIndex++;
+    events.push(
+      {
+        type: "content_block_start",
+        index,
+        content_block: {
+          type: "web_search_tool_result",
+          tool_use_id: toolUseId,
+          content: Array.isArray(content) ? [...content] : content,
+        },
+      },
+      { type: "content_block_stop", index },
+    );
+    return events;
+  }
+
+  /** A `citations_delta` on the open text block; nothing when no text block is open. */
+  citation(citation: WebSearchCitation): StreamEvent[] {
+    const index = this.openTextIndex;
+    if (index === undefined) return [];
+    return [{ type: "content_block_delta", index, delta: { type: "citations_delta", citation } }];
+  }
+
   /** Close whatever block is open (e.g. when the upstream switches to a different tool call). */
   closeBlock(): StreamEvent[] {
     return this.closeOpen();
@@ -169,12 +259,14 @@ export class EventBuilder {
     if (this.finished) return [];
     const events = [...this.start(), ...this.closeOpen()];
     this.finished = true;
+    // `server_tool_use` is a documented message_delta usage field (protocol.md B.5) that the narrow
+    // Usage type does not list; it is sent only when a server tool ran.
+    const usage: MessageDeltaEvent["usage"] & { server_tool_use?: ServerToolUsage } = { ...this.usage };
+    if (this.webSearchRequests > 0) {
+      usage.server_tool_use = { web_search_requests: this.webSearchRequests, web_fetch_requests: 0 };
+    }
     events.push(
-      {
-        type: "message_delta",
-        delta: { stop_reason: stopReason, stop_sequence: stopSequence },
-        usage: { ...this.usage },
-      },
+      { type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: stopSequence }, usage },
       { type: "message_stop" },
     );
     return events;

@@ -15,7 +15,16 @@
  * redirect is a request interceptor on the library's HTTP client. The assertion's `aud` stays
  * Google's endpoint: only point `tokenUrl` at an endpoint you trust with the signed assertion.
  */
-import { type AuthClient, GoogleAuth, gaxios, JWT } from "google-auth-library";
+import type { AuthClient, gaxios as GaxiosModule } from "google-auth-library";
+
+type AuthLibrary = typeof import("google-auth-library");
+let library: Promise<AuthLibrary> | undefined;
+/** google-auth-library costs ~13 MiB of memory: loaded only when a Vertex token is first needed. */
+function authLibrary(): Promise<AuthLibrary> {
+  library ??= import("google-auth-library");
+  return library;
+}
+
 import { GatewayError } from "../core/errors.js";
 import type { TokenSource } from "../core/upstream.js";
 import { readServiceAccountKey } from "./google-credentials-file.js";
@@ -50,30 +59,40 @@ export interface GoogleTokenSource extends TokenSource {
 export function createGoogleTokenSource(options: GoogleTokenSourceOptions = {}): GoogleTokenSource {
   const scopes = options.scopes ?? [CLOUD_PLATFORM_SCOPE];
   const refreshMarginMs = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
-  const clientOptions = {
-    transporter: transporterFor(options.tokenUrl),
+  const clientOptions = (lib: AuthLibrary) => ({
+    transporter: transporterFor(lib.gaxios, options.tokenUrl),
     eagerRefreshThresholdMillis: refreshMarginMs,
-  };
+  });
   const endpoint = options.tokenUrl ?? GOOGLE_TOKEN_URL;
 
   if (options.credentialsFile !== undefined) {
+    // Read now: a missing or broken key file is a start-up error naming the file.
     const key = readServiceAccountKey(options.credentialsFile);
-    const client = new JWT({
-      email: key.clientEmail,
-      key: key.privateKey,
-      ...(key.privateKeyId === undefined ? {} : { keyId: key.privateKeyId }),
-      scopes,
-      ...clientOptions,
-    });
+    let client: AuthClient | undefined;
     const account = `service account ${key.clientEmail}`;
-    const source = cachedTokenSource(() => fetchToken(client, endpoint), { refreshMarginMs });
+    const source = cachedTokenSource(
+      async () => {
+        const lib = await authLibrary();
+        client ??= new lib.JWT({
+          email: key.clientEmail,
+          key: key.privateKey,
+          ...(key.privateKeyId === undefined ? {} : { keyId: key.privateKeyId }),
+          scopes,
+          ...clientOptions(lib),
+        });
+        return fetchToken(client, endpoint, lib.gaxios);
+      },
+      { refreshMarginMs },
+    );
     return { account, getToken: (signal) => source.getToken(signal) };
   }
 
-  const auth = new GoogleAuth({ scopes, clientOptions });
+  let auth: InstanceType<AuthLibrary["GoogleAuth"]> | undefined;
   const account = "application default credentials";
   const source = cachedTokenSource(
     async () => {
+      const lib = await authLibrary();
+      auth ??= new lib.GoogleAuth({ scopes, clientOptions: clientOptions(lib) });
       let client: AuthClient;
       try {
         client = await auth.getClient();
@@ -82,7 +101,7 @@ export function createGoogleTokenSource(options: GoogleTokenSourceOptions = {}):
           'set options.credentialsFile to a service-account key, or run "gcloud auth application-default login"';
         throw new Error(`${messageOf(err)} (${hint})`, { cause: err });
       }
-      return fetchToken(client, endpoint);
+      return fetchToken(client, endpoint, lib.gaxios);
     },
     { refreshMarginMs },
   );
@@ -93,12 +112,16 @@ export function createGoogleTokenSource(options: GoogleTokenSourceOptions = {}):
  * Ask the library for a current token and its expiry. Messages leave out the account: callers
  * show it already (the attempt loop prefixes the key's label, which is the account).
  */
-async function fetchToken(client: AuthClient, endpoint: string): Promise<FetchedToken> {
+async function fetchToken(
+  client: AuthClient,
+  endpoint: string,
+  gaxios: typeof GaxiosModule,
+): Promise<FetchedToken> {
   let token: string | null | undefined;
   try {
     ({ token } = await client.getAccessToken());
   } catch (err) {
-    throw classify(err, `token exchange at ${endpoint} failed: ${messageOf(err)}`);
+    throw classify(err, `token exchange at ${endpoint} failed: ${messageOf(err)}`, gaxios);
   }
   if (typeof token !== "string" || token === "") {
     throw new Error(`the token endpoint ${endpoint} returned no access token`);
@@ -113,7 +136,7 @@ async function fetchToken(client: AuthClient, endpoint: string): Promise<Fetched
  * `invalid_grant`, unknown account, disabled key) stays a plain Error, which the attempt loop
  * turns into an `auth` failure.
  */
-function classify(err: unknown, message: string): Error {
+function classify(err: unknown, message: string, gaxios: typeof GaxiosModule): Error {
   const status = err instanceof gaxios.GaxiosError ? (err.status ?? err.response?.status) : undefined;
   const unreachable = err instanceof gaxios.GaxiosError && status === undefined;
   if (unreachable || (status !== undefined && status >= 500)) {
@@ -130,7 +153,7 @@ function classify(err: unknown, message: string): Error {
 }
 
 /** The library's HTTP client, with token exchanges redirected to `tokenUrl` when one is set. */
-function transporterFor(tokenUrl: string | undefined): gaxios.Gaxios {
+function transporterFor(gaxios: typeof GaxiosModule, tokenUrl: string | undefined): GaxiosModule.Gaxios {
   const transporter = new gaxios.Gaxios();
   if (tokenUrl === undefined) return transporter;
   const target = new URL(tokenUrl);

@@ -2,7 +2,7 @@
  * The Fastify app: Anthropic Messages API routes, client auth, Anthropic-shaped errors for
  * everything (bad JSON, oversize bodies, unknown paths), secrets redacted from logs.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
 import { GatewayError, invalidRequest } from "../core/errors.js";
 import { registerDashboardRoutes } from "../dashboard/dashboard-routes.js";
 import { registerMetricsRoute } from "../dashboard/metrics-route.js";
@@ -60,7 +60,7 @@ export function buildApp(current: () => Gateway, options: AppOptions = {}): Fast
     genReqId: newRequestId,
     // One line per request comes from the request tracker (route, target, key label, timing);
     // Fastify's own "incoming request" / "request completed" pair would double it.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     // Streams can run for many minutes; Node's defaults would cut them.
     requestTimeout: 0,

@@ -5,7 +5,8 @@
  * each chunk arrives. The stream ends on connection close (no `[DONE]`), so an answer is only
  * complete once a `finishReason` was seen: anything else throws a transient `GatewayError` and a
  * truncated answer never looks complete. Block numbering, signature placement and usage totals
- * are the `EventBuilder`'s job.
+ * are the `EventBuilder`'s job; Google Search grounding becomes web search blocks and citations
+ * (grounding.ts).
  */
 import type { GenerateContentResponse, Part } from "@google/genai";
 import { GatewayError } from "../../core/errors.js";
@@ -14,6 +15,7 @@ import type { AttemptContext } from "../../core/provider.js";
 import { decodeSse } from "../../core/sse-decode.js";
 import type { StreamEvent } from "../../protocol/anthropic/types.js";
 import { decodeGeminiError } from "./errors.js";
+import { GroundingEmitter, type GroundingPiece, readGroundingMetadata } from "./grounding.js";
 import { mapGeminiFinishReason } from "./map-finish-reason.js";
 import { encodeThinkingSignature, encodeToolUseId } from "./signatures.js";
 import { type GeminiUsage, mapGeminiUsage } from "./usage.js";
@@ -28,6 +30,7 @@ interface Chunk {
   blockReason: string | undefined;
   blockMessage: string | undefined;
   usage: GeminiUsage | undefined;
+  grounding: GroundingPiece | undefined;
 }
 
 /** The GenerateContentResponse fields read here (the rest, e.g. modelVersion, is ignored). */
@@ -39,6 +42,7 @@ export async function* decodeGeminiStream(
   ctx: AttemptContext,
 ): AsyncGenerator<StreamEvent> {
   const builder = new EventBuilder({ model: ctx.requestedModel });
+  const grounding = new GroundingEmitter(builder);
   const model = ctx.upstreamModel;
   let chunks = 0;
   // Some chunk held a part or a finish reason (not just empty candidates or usage).
@@ -86,9 +90,19 @@ export async function* decodeGeminiStream(
         // A signature on a text part has no Anthropic slot; echoing it is recommended, not
         // enforced (F.6), so it is dropped. So is an empty-text part that only carries one.
         yield* builder.text(part.text);
+        grounding.noteText(part.text);
         open = "other";
       }
       // Other part kinds (inlineData, executableCode, …) are never requested by the gateway.
+    }
+
+    if (chunk.grounding !== undefined) {
+      grounding.add(chunk.grounding);
+      // Searches reported before any answer text lead the answer, as on Anthropic's API.
+      if (!grounding.answerStarted) {
+        yield* grounding.searches();
+        open = undefined;
+      }
     }
 
     if (chunk.blockReason !== undefined && !chunk.hasCandidate && !blocked) {
@@ -104,6 +118,9 @@ export async function* decodeGeminiStream(
         throw malformed(`Gemini ended the answer with ${outcome.reason}, no usable output${detail}`);
       }
       finishReason = chunk.finishReason;
+      // Citations go on the answer block while it is still open, then the search blocks follow.
+      yield* grounding.citations();
+      yield* grounding.searches();
       // Close the block now; usage may still follow, so the message ends when the body does.
       yield* builder.closeBlock();
       open = undefined;
@@ -113,6 +130,7 @@ export async function* decodeGeminiStream(
   if (finishReason !== undefined) {
     const outcome = mapGeminiFinishReason(finishReason, builder.hasToolCalls);
     if (outcome.kind === "malformed") throw malformed(`Gemini ended the answer with ${outcome.reason}`);
+    yield* grounding.searches(); // metadata that trailed the finish reason
     yield* builder.finish(outcome.stopReason);
     return;
   }
@@ -174,6 +192,7 @@ function parseChunk(data: string): Chunk {
         ? feedback.blockReasonMessage
         : undefined,
     usage: isRecord(response.usageMetadata) ? readUsage(response.usageMetadata) : undefined,
+    grounding: isRecord(candidate) ? readGroundingMetadata(candidate.groundingMetadata) : undefined,
   };
 }
 

@@ -1,13 +1,15 @@
 /**
  * Anthropic `tools` / `tool_choice` → Gemini `tools[].functionDeclarations` / `toolConfig`
- * (protocol.md F.5).
+ * (protocol.md F.5), and the web search server tool → `{googleSearch: {}}` (grounding.ts).
  *
- * Only custom tools are declared: Anthropic server and versioned tools (`type` set and not
- * `"custom"`, e.g. `web_search_20250305`) run on Anthropic's side and have no Gemini equivalent.
+ * Custom tools are declared as functions. Of Anthropic's server and versioned tools (`type` set
+ * and not `"custom"`), only web search has a Gemini counterpart; the others (`bash_20250124`,
+ * `code_execution_…`, …) run on Anthropic's side and are left out.
  */
 import type { FunctionCallingConfigMode, FunctionDeclaration } from "@google/genai";
 import { invalidRequest } from "../../core/errors.js";
 import type { ToolChoice, ToolDefinition } from "../../protocol/anthropic/request-schema.js";
+import { isWebSearchTool, wantsGoogleSearch } from "./grounding.js";
 import type { GeminiOptions } from "./options.js";
 import { cleanJsonSchema, type OpenApiSchema, toOpenApiSchema } from "./schema.js";
 
@@ -16,9 +18,18 @@ export type GeminiFunctionDeclaration = Pick<FunctionDeclaration, "description" 
   parameters?: OpenApiSchema;
 };
 
-export interface GeminiTool {
+export interface GeminiFunctionTool {
   functionDeclarations: GeminiFunctionDeclaration[];
 }
+
+/** Grounding with Google Search; its options (`excludeDomains`, `timeRangeFilter`) are not used. */
+export interface GeminiSearchTool {
+  googleSearch: Record<string, never>;
+  /** Never beside Google Search (see grounding.ts); declared so `tool.functionDeclarations` reads as absent. */
+  functionDeclarations?: never;
+}
+
+export type GeminiTool = GeminiFunctionTool | GeminiSearchTool;
 
 export interface GeminiToolConfig {
   functionCallingConfig: {
@@ -32,18 +43,25 @@ export interface GeminiToolsPart {
   toolConfig?: GeminiToolConfig;
 }
 
-/** `tools` + `toolConfig` for the request body; both absent when no custom tool is declared. */
+/**
+ * `tools` + `toolConfig` for the request body: the custom tools as functions, or — when there are
+ * none — Google Search for a web search tool; both absent when neither applies.
+ */
 export function buildTools(
   tools: readonly ToolDefinition[] | undefined,
   toolChoice: ToolChoice | undefined,
   options: GeminiOptions,
 ): GeminiToolsPart {
   const declarations = (tools ?? []).filter(isCustomTool).map((tool) => declareFunction(tool, options));
-  // A toolConfig without declarations is meaningless (and ANY/allowedFunctionNames would be a 400).
-  if (declarations.length === 0) return {};
+  // No toolConfig without declarations: Gemini rejects "Function calling config is set without
+  // function_declarations", and Google Search cannot be forced (an Anthropic `any` or
+  // `{type: "tool", name: "web_search"}` leaves the search to the model).
+  if (declarations.length === 0) {
+    return wantsGoogleSearch(tools, toolChoice, false) ? { tools: [{ googleSearch: {} }] } : {};
+  }
   const part: GeminiToolsPart = { tools: [{ functionDeclarations: declarations }] };
   if (toolChoice !== undefined) {
-    part.toolConfig = { functionCallingConfig: callingConfig(toolChoice, declarations) };
+    part.toolConfig = { functionCallingConfig: callingConfig(toolChoice, declarations, tools ?? []) };
   }
   return part;
 }
@@ -75,6 +93,7 @@ function withObjectRoot(schema: Record<string, unknown>): Record<string, unknown
 function callingConfig(
   choice: ToolChoice,
   declarations: readonly GeminiFunctionDeclaration[],
+  tools: readonly ToolDefinition[],
 ): GeminiToolConfig["functionCallingConfig"] {
   switch (choice.type) {
     case "auto":
@@ -85,7 +104,12 @@ function callingConfig(
       return { mode: "NONE" };
     case "tool":
       if (!declarations.some((d) => d.name === choice.name)) {
-        throw invalidRequest(`tool_choice: tool "${choice.name}" is not among the request's custom tools`);
+        const search = tools.some((t) => t.name === choice.name && isWebSearchTool(t));
+        throw invalidRequest(
+          search
+            ? `tool_choice: tool "${choice.name}" is web search, which Gemini cannot run next to custom tools (function calling); send it without custom tools, or route such requests to an Anthropic target (routes[].when.web_search)`
+            : `tool_choice: tool "${choice.name}" is not among the request's custom tools`,
+        );
       }
       return { mode: "ANY", allowedFunctionNames: [choice.name] };
     default: {

@@ -2,15 +2,23 @@
  * Anthropic tools / tool_choice → Chat Completions `tools`, `tool_choice`, `parallel_tool_calls`
  * (protocol.md A.4, G.1).
  */
+import { invalidRequest } from "../../core/errors.js";
 import type { ToolChoice, ToolDefinition } from "../../protocol/anthropic/request-schema.js";
 import type { ChatTool, ChatToolChoice } from "./wire-types.js";
 
 /**
- * Custom tools only: versioned server/client tools (`web_search_20250305`, `bash_20250124`, …)
- * are executed by Anthropic's platform and mean nothing to a Chat Completions model.
+ * Custom tools only: versioned server/client tools (`bash_20250124`, `code_execution_…`, …) are
+ * executed by Anthropic's platform and mean nothing to a Chat Completions model. Web search
+ * (`web_search_*`) is refused instead of dropped: without it the model would answer a search
+ * request from memory, which looks like a search result but is not one.
  */
 export function toChatTools(tools: readonly ToolDefinition[] | undefined): ChatTool[] {
   if (tools === undefined) return [];
+  if (tools.some((tool) => tool.type?.startsWith("web_search_") === true)) {
+    throw invalidRequest(
+      "web search is not supported by this OpenAI-compatible target; route web_search requests to a Gemini or Anthropic target (routes[].when.web_search)",
+    );
+  }
   return tools
     .filter((tool) => tool.type === undefined || tool.type === "custom")
     .map((tool) => {
