@@ -30,7 +30,12 @@ export interface WebSearchResult {
 /** A failed search, in place of the result list (SDK `WebSearchToolResultError`). */
 export interface WebSearchToolError {
   type: "web_search_tool_result_error";
-  error_code: "invalid_tool_input" | "unavailable" | "max_uses_exceeded" | "too_many_requests" | "query_too_long";
+  error_code:
+    | "invalid_tool_input"
+    | "unavailable"
+    | "max_uses_exceeded"
+    | "too_many_requests"
+    | "query_too_long";
 }
 
 /** A text block's citation of a search result (SDK `CitationsWebSearchResultLocation`). */
@@ -40,12 +45,6 @@ export interface WebSearchCitation {
   title: string | null;
   cited_text: string;
   encrypted_index: string;
-}
-
-/** `usage.server_tool_use` of `message_delta` (protocol.md B.5; SDK `ServerToolUsage`). */
-export interface ServerToolUsage {
-  web_search_requests: number;
-  web_fetch_requests: number;
 }
 
 type OpenBlock =
@@ -224,7 +223,10 @@ export class EventBuilder {
   }
 
   /** A whole `web_search_tool_result` block: Anthropic sends its content in `content_block_start`, no deltas. */
-  webSearchResult(toolUseId: string, content: readonly WebSearchResult[] | WebSearchToolError): StreamEvent[] {
+  webSearchResult(
+    toolUseId: string,
+    content: readonly WebSearchResult[] | WebSearchToolError,
+  ): StreamEvent[] {
     const events = [...this.start(), ...this.closeOpen()];
     const index = this.nextIndex++;
     events.push(
@@ -259,9 +261,8 @@ export class EventBuilder {
     if (this.finished) return [];
     const events = [...this.start(), ...this.closeOpen()];
     this.finished = true;
-    // `server_tool_use` is a documented message_delta usage field (protocol.md B.5) that the narrow
-    // Usage type does not list; it is sent only when a server tool ran.
-    const usage: MessageDeltaEvent["usage"] & { server_tool_use?: ServerToolUsage } = { ...this.usage };
+    // `server_tool_use` is sent only when a server tool ran (protocol.md B.5).
+    const usage: MessageDeltaEvent["usage"] = { ...this.usage };
     if (this.webSearchRequests > 0) {
       usage.server_tool_use = { web_search_requests: this.webSearchRequests, web_fetch_requests: 0 };
     }

@@ -6,7 +6,10 @@
  * from `options.handler`, else from the FIFO queue filled by `enqueue()`, else with a default
  * "Hello from fake Gemini." answer. Scripts can also cut, stall, reset or hang the connection.
  * Thought signatures the fake hands out are remembered per model, so replaying one into another
- * model, or sending an invented one, fails like on Google (F.6).
+ * model, or sending an invented one, fails like on Google (F.6). A request with the Google Search
+ * tool (`tools: [{googleSearch: {}}]`) is answered, by default, like the grounded real API: text,
+ * then `groundingMetadata` on the last chunk (see `groundedAnswer`); mixing it with function
+ * declarations is Google's 400.
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
@@ -236,10 +239,10 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
         promptTokensDetails: [{ modality: "TEXT", tokenCount: totalTokens }],
       });
     }
-    const error = validateGenerateContent(parsed.value, model, validateOptions);
+    const error = validateGenerateContent(parsed.value, model, validateOptions) ?? checkToolMix(parsed.value);
     if (error !== undefined) return fail(error);
 
-    const script = options.handler?.(record) ?? queue.shift() ?? { chunks: textChunks(DEFAULT_TEXT) };
+    const script = options.handler?.(record) ?? queue.shift() ?? defaultAnswer(parsed.value);
     await serve(script, record, req, res, model);
   }
 
@@ -498,9 +501,11 @@ function countTokensOf(body: unknown): number {
 function mergeChunks(chunks: readonly Record<string, unknown>[]): Record<string, unknown> {
   const parts: Record<string, unknown>[] = [];
   let finishReason: unknown;
+  let groundingMetadata: unknown;
   for (const chunk of chunks) {
     const candidate = asRecord(asArray(chunk.candidates)[0]);
     if (candidate?.finishReason !== undefined) finishReason = candidate.finishReason;
+    if (candidate?.groundingMetadata !== undefined) groundingMetadata = candidate.groundingMetadata;
     for (const raw of asArray(asRecord(candidate?.content)?.parts)) {
       const part = { ...(asRecord(raw) ?? {}) };
       const last = parts[parts.length - 1];
@@ -521,6 +526,7 @@ function mergeChunks(chunks: readonly Record<string, unknown>[]): Record<string,
   const last = chunks[chunks.length - 1] ?? {};
   const candidate: Record<string, unknown> = { content: { role: "model", parts }, index: 0 };
   if (finishReason !== undefined) candidate.finishReason = finishReason;
+  if (groundingMetadata !== undefined) candidate.groundingMetadata = groundingMetadata;
   const merged: Record<string, unknown> = { candidates: [candidate] };
   for (const key of ["usageMetadata", "modelVersion", "responseId", "promptFeedback"]) {
     if (last[key] !== undefined) merged[key] = last[key];
@@ -547,6 +553,50 @@ function googleBody(code: number, status: string, message: string): { error: Goo
 
 function invalidArgument(message: string): GoogleError {
   return { code: 400, status: "INVALID_ARGUMENT", message };
+}
+
+/** True when the body asks for Grounding with Google Search. */
+function wantsSearch(body: unknown): boolean {
+  return asArray(asRecord(body)?.tools).some((t) => asRecord(t)?.googleSearch !== undefined);
+}
+
+/**
+ * Tool rules the field tables cannot express, in Google's words: Google Search next to function
+ * declarations (generateContent on Gemini 2.x; Gemini 3 needs includeServerSideToolInvocations,
+ * which the field tables do not accept either), and a function calling config without functions.
+ */
+function checkToolMix(body: unknown): GoogleError | undefined {
+  const req = asRecord(body) ?? {};
+  const functions = asArray(req.tools).some((t) => asArray(asRecord(t)?.functionDeclarations).length > 0);
+  if (wantsSearch(req) && functions) return invalidArgument("Tool use with function calling is unsupported");
+  if (asRecord(req.toolConfig)?.functionCallingConfig !== undefined && !functions) {
+    return invalidArgument("Function calling config is set without function_declarations.");
+  }
+  return undefined;
+}
+
+/** The answer when no script is queued: grounded when Google Search was requested. */
+function defaultAnswer(body: unknown): ChunkScript {
+  if (!wantsSearch(body)) return { chunks: textChunks(DEFAULT_TEXT) };
+  const contents = asArray(asRecord(body)?.contents);
+  const lastUser = [...contents].reverse().find((c) => asRecord(c)?.role === "user");
+  const question = asArray(asRecord(lastUser)?.parts)
+    .map((p) => asRecord(p)?.text)
+    .filter((t): t is string => typeof t === "string")
+    .join(" ")
+    .replace(/^Perform a web search for the query:\s*/i, "")
+    .slice(0, 120);
+  return {
+    chunks: groundedAnswer(`${FAKE_SEARCH_FACTS[0]} ${FAKE_SEARCH_FACTS[1]}`, {
+      queries: [question === "" ? "fake search" : question],
+      sources: FAKE_SEARCH_SOURCES,
+      supports: [
+        { text: FAKE_SEARCH_FACTS[0], sources: [0] },
+        { text: FAKE_SEARCH_FACTS[1], sources: [1, 0] },
+      ],
+      parts: 2,
+    }),
+  };
 }
 
 function asRecord(input: unknown): Record<string, unknown> | undefined {
@@ -726,4 +776,75 @@ export function promptTooLong(inputTokens: number, maxTokens: number): ErrorScri
     "INVALID_ARGUMENT",
     `The input token count (${inputTokens}) exceeds the maximum number of tokens allowed (${maxTokens}).`,
   );
+}
+
+/** A web page Google Search found: Google reports a redirect link and, often, the domain as title. */
+export interface FakeSearchSource {
+  uri: string;
+  title: string;
+}
+
+export interface FakeGrounding {
+  /** `webSearchQueries`. */
+  queries: string[];
+  /** `groundingChunks[].web`. */
+  sources: readonly FakeSearchSource[];
+  /** Pieces of the answer text, each backed by `sources` indexes (`groundingSupports`). */
+  supports?: readonly { text: string; sources: number[] }[];
+  /** Text chunks (default 1). */
+  parts?: number;
+  /** A thought summary chunk first. */
+  thought?: string;
+}
+
+export const FAKE_SEARCH_SOURCES: readonly FakeSearchSource[] = [
+  {
+    uri: "https://vertexaisearch.cloud.google.com/grounding-api-redirect/fake-result-one",
+    title: "example.com",
+  },
+  {
+    uri: "https://vertexaisearch.cloud.google.com/grounding-api-redirect/fake-result-two",
+    title: "example.org",
+  },
+];
+export const FAKE_SEARCH_FACTS = [
+  "The fake search found a first fact.",
+  "A second fact comes from two pages — ünïcödé included.",
+] as const;
+
+/**
+ * A grounded answer as `streamGenerateContent` sends it with Google Search on: the text over
+ * `parts` chunks, `groundingMetadata` on the last one (with the finish reason), segments as UTF-8
+ * byte offsets (a 0 start omitted, as proto3 JSON does), and the search's prompt tokens in
+ * `toolUsePromptTokenCount`.
+ */
+export function groundedAnswer(text: string, grounding: FakeGrounding): GeminiChunkSpec[] {
+  const head = grounding.thought === undefined ? [] : thinkingThenText(grounding.thought, "").slice(0, 1);
+  const chunks = [...head, ...textTail(text, { parts: grounding.parts ?? 1 }, 0)];
+  const last = chunks[chunks.length - 1];
+  const candidate = last?.candidates?.[0];
+  if (last === undefined || candidate === undefined) return chunks;
+  const supports = (grounding.supports ?? []).map((support) => {
+    const at = text.indexOf(support.text);
+    if (at === -1) throw new Error(`groundedAnswer: support text not in the answer: ${support.text}`);
+    const startIndex = Buffer.byteLength(text.slice(0, at), "utf8");
+    const endIndex = startIndex + Buffer.byteLength(support.text, "utf8");
+    const segment: Record<string, unknown> = { endIndex, text: support.text };
+    if (startIndex > 0) segment.startIndex = startIndex;
+    return { segment, groundingChunkIndices: support.sources };
+  });
+  candidate.groundingMetadata = {
+    searchEntryPoint: {
+      renderedContent: `<style>.container{display:flex}</style><div class="container">${grounding.queries
+        .map(
+          (q) => `<a class="chip" href="https://www.google.com/search?q=${encodeURIComponent(q)}">${q}</a>`,
+        )
+        .join("")}</div>`,
+    },
+    groundingChunks: grounding.sources.map((web) => ({ web: { ...web } })),
+    groundingSupports: supports,
+    webSearchQueries: [...grounding.queries],
+  };
+  last.usageMetadata = { ...last.usageMetadata, toolUsePromptTokenCount: 120 };
+  return chunks;
 }

@@ -524,7 +524,9 @@ describe("tools and tool_choice", () => {
   });
 
   it("declares OpenAPI-subset parameters in openapi mode", () => {
-    const bash = build(undefined, OPENAPI_MODE).tools?.[0]?.functionDeclarations[1];
+    const first = build(undefined, OPENAPI_MODE).tools?.[0];
+    const bash =
+      first !== undefined && "functionDeclarations" in first ? first.functionDeclarations?.[1] : undefined;
     expect(bash).toEqual({
       name: "Bash",
       parameters: { type: "OBJECT", properties: { c: { type: "STRING" } }, required: ["c"] },
@@ -546,10 +548,24 @@ describe("tools and tool_choice", () => {
     expect(() => build({ type: "tool", name: "web_search" })).toThrow(/tool_choice: tool "web_search"/);
   });
 
-  it("sends neither tools nor toolConfig when only server tools are given", () => {
+  it("a web search server tool alone becomes Google Search grounding, without a calling config", () => {
     const out = buildGeminiBody(
       request({
         tools: [{ name: "web_search", type: "web_search_20250305" }],
+        tool_choice: { type: "any" },
+        messages: hello,
+      }),
+      "gemini-2.5-pro",
+      JSON_MODE,
+    );
+    expect(out.tools).toEqual([{ googleSearch: {} }]);
+    expect(out.toolConfig).toBeUndefined();
+  });
+
+  it("other server tools are not sent", () => {
+    const out = buildGeminiBody(
+      request({
+        tools: [{ name: "bash", type: "bash_20250124" }],
         tool_choice: { type: "any" },
         messages: hello,
       }),

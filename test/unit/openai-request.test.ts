@@ -163,7 +163,7 @@ describe("buildRequest: tools", () => {
         additionalProperties: false,
       },
     },
-    { name: "web_search", type: "web_search_20250305" },
+    { name: "bash", type: "bash_20250124" },
     { name: "NoArgs" },
   ];
 
@@ -210,7 +210,7 @@ describe("buildRequest: tools", () => {
   it("no tool_choice / parallel_tool_calls without tools (OpenAI rejects them)", () => {
     const body = bodyOf({
       messages: [user("hi")],
-      tools: [{ name: "web_search", type: "web_search_20250305" }],
+      tools: [{ name: "bash", type: "bash_20250124" }],
       tool_choice: { type: "auto", disable_parallel_tool_use: true },
     });
     expect(body.tools).toBeUndefined();

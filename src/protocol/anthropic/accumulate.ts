@@ -34,9 +34,9 @@ export async function accumulateMessage(events: AsyncIterable<StreamEvent>): Pro
         const m = requireMessage(message);
         m.stop_reason = event.delta.stop_reason;
         m.stop_sequence = event.delta.stop_sequence;
-        // Cumulative totals; a missing counter keeps its value (SDK semantics, protocol.md B.5).
-        for (const [k, v] of Object.entries(event.usage) as [keyof typeof m.usage, number | undefined][])
-          if (typeof v === "number") m.usage[k] = v;
+        // Cumulative totals; a missing (or null) counter keeps its value (SDK semantics, protocol.md B.5).
+        for (const [k, v] of Object.entries(event.usage))
+          if (v !== undefined && v !== null) Object.assign(m.usage, { [k]: v });
         break;
       }
       case "message_stop":

@@ -22,6 +22,14 @@ export interface Usage {
   output_tokens: number;
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
+  /** Server tools that ran (web search); present only when one did. */
+  server_tool_use?: ServerToolUsage | null;
+}
+
+/** `usage.server_tool_use` (protocol.md B.5; SDK `ServerToolUsage`). */
+export interface ServerToolUsage {
+  web_search_requests: number;
+  web_fetch_requests: number;
 }
 
 export interface TextBlock {

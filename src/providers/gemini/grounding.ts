@@ -17,8 +17,9 @@
  * not held back); when the metadata arrives:
  * - each query becomes a `server_tool_use` (`web_search`, `{query}`) followed by its
  *   `web_search_tool_result`. Gemini does not say which query found which page, so every source
- *   goes in the first result list and the later lists are empty. Metadata that arrives before any
- *   answer text is emitted at once, so the search blocks come first as on Anthropic's API.
+ *   goes in the first result list and the later lists are empty. Metadata with sources that arrives
+ *   before any answer text is emitted at once, so the search blocks come first as on Anthropic's
+ *   API; sources that arrive after their search's blocks get one more result list for that search.
  * - each grounding support becomes a `citations_delta` on the answer's text block if that block is
  *   still open (the usual case: the metadata rides on the chunk with the last text). Supports of
  *   text already closed (e.g. the answer was split by a thought) cannot be attached and are dropped.
@@ -28,11 +29,7 @@
  * page), and `encrypted_content` / `encrypted_index` are opaque placeholders (Claude Code ignores
  * them; they mean nothing to Anthropic's API).
  */
-import type {
-  EventBuilder,
-  WebSearchCitation,
-  WebSearchResult,
-} from "../../core/event-builder.js";
+import type { EventBuilder, WebSearchCitation, WebSearchResult } from "../../core/event-builder.js";
 import { randomId } from "../../core/ids.js";
 import type { ToolChoice, ToolDefinition } from "../../protocol/anthropic/request-schema.js";
 import type { StreamEvent } from "../../protocol/anthropic/types.js";
@@ -121,13 +118,9 @@ export class GroundingEmitter {
   private supports: Support[] = [];
   private sentQueries = 0;
   private sentSources = 0;
+  private lastSearchId: string | undefined;
 
   constructor(private readonly builder: EventBuilder) {}
-
-  /** Some answer text has been emitted: before it, search blocks lead the answer. */
-  get answerStarted(): boolean {
-    return this.answer !== "";
-  }
 
   /** Record answer text the builder just put in its open text block. */
   noteText(text: string): void {
@@ -168,22 +161,36 @@ export class GroundingEmitter {
     return events;
   }
 
+  /**
+   * The search blocks now, if nothing of the answer was sent yet and the sources are known (so the
+   * results are complete): they then lead the answer as on Anthropic's API.
+   */
+  beforeAnswer(): StreamEvent[] {
+    return this.answer !== "" || this.sources.length === this.sentSources ? [] : this.searches();
+  }
+
   /** `server_tool_use` + `web_search_tool_result` pairs for the queries and sources not sent yet. */
   searches(): StreamEvent[] {
-    const fresh = this.queries.slice(this.sentQueries);
+    const queries = this.queries.slice(this.sentQueries);
     const sources = this.sources.slice(this.sentSources);
-    if (fresh.length === 0 && sources.length === 0) return [];
-    // Sources without a new query (late metadata) are reported under the last query seen.
-    const queries = fresh.length > 0 ? fresh : [this.queries.at(-1) ?? ""];
     this.sentQueries = this.queries.length;
     this.sentSources = this.sources.length;
-    return queries.flatMap((query, i) => {
-      const id = `srvtoolu_${randomId(24)}`;
-      return [
-        ...this.builder.serverToolUse(id, "web_search", { query }),
-        ...this.builder.webSearchResult(id, i === 0 ? sources.map(resultOf) : []),
-      ];
-    });
+    if (queries.length === 0) {
+      if (sources.length === 0) return [];
+      // Sources reported after their search's block: one more result list for that search rather
+      // than a search that never ran (which would also be counted in usage).
+      const events = this.lastSearchId === undefined ? this.search("") : [];
+      return [...events, ...this.builder.webSearchResult(this.lastSearchId ?? "", sources.map(resultOf))];
+    }
+    return queries.flatMap((query, i) => [
+      ...this.search(query),
+      ...this.builder.webSearchResult(this.lastSearchId ?? "", i === 0 ? sources.map(resultOf) : []),
+    ]);
+  }
+
+  private search(query: string): StreamEvent[] {
+    this.lastSearchId = `srvtoolu_${randomId(24)}`;
+    return this.builder.serverToolUse(this.lastSearchId, "web_search", { query });
   }
 
   /**
@@ -195,6 +202,7 @@ export class GroundingEmitter {
       if (this.answer.indexOf(support.text, this.blockStart) !== -1) return support.text;
       // Found only in an earlier, closed block: that block can no longer take citations.
       if (this.answer.includes(support.text)) return undefined;
+      // Not found verbatim (Gemini may normalise whitespace): still a claim of this answer.
       return support.text;
     }
     if (support.endByte === undefined) return undefined;

@@ -98,11 +98,10 @@ export async function* decodeGeminiStream(
 
     if (chunk.grounding !== undefined) {
       grounding.add(chunk.grounding);
-      // Searches reported before any answer text lead the answer, as on Anthropic's API.
-      if (!grounding.answerStarted) {
-        yield* grounding.searches();
-        open = undefined;
-      }
+      // Searches complete before any answer text lead the answer, as on Anthropic's API.
+      const early = grounding.beforeAnswer();
+      if (early.length > 0) open = undefined;
+      yield* early;
     }
 
     if (chunk.blockReason !== undefined && !chunk.hasCandidate && !blocked) {
