@@ -4,7 +4,7 @@
  * its guard.
  */
 import { ConfigError } from "./config/load.js";
-import type { Config } from "./config/schema.js";
+import { type Config, stateSchema } from "./config/schema.js";
 import { GatewayError } from "./core/errors.js";
 import type { Provider } from "./core/provider.js";
 import { Transport } from "./core/transport.js";
@@ -17,6 +17,7 @@ import { Prober } from "./resilience/prober.js";
 import { ResilienceState, slotId } from "./resilience/slots.js";
 import { type GatewayStatus, gatewayStatus } from "./resilience/status.js";
 import { type RouteDecision, type RouteInput, RouteTable } from "./routing/resolve-route.js";
+import { createSharedState, type SharedState } from "./state/shared-state.js";
 
 export type { GatewayStatus } from "./resilience/status.js";
 
@@ -39,6 +40,8 @@ export class Gateway {
   readonly state: ResilienceState;
   readonly guard: ResilienceGuard;
   readonly prober: Prober;
+  /** Mirrors the state's transitions to other instances (Redis) — or nothing (memory). */
+  readonly shared: SharedState;
   private readonly extras = new Map<string, ProviderExtras>();
   private rotation = 0;
 
@@ -85,6 +88,7 @@ export class Gateway {
       (name) => this.extras.get(name)?.limits ?? { perProvider: 0, perKey: 0 },
     );
     this.prober = new Prober(this, this.state, this.resilience.probe);
+    this.shared = createSharedState(stateSchema.parse(config.state ?? {}), this.state);
   }
 
   /**
@@ -148,5 +152,7 @@ export class Gateway {
   async close(): Promise<void> {
     this.prober.stop();
     await Promise.all([...this.upstreams.values()].map((u) => u.transport.close()));
+    // After the transports: requests still finishing on them keep sharing what they learn.
+    await this.shared.close();
   }
 }

@@ -41,7 +41,15 @@ export async function startGateway(
   );
   const shutdown = new AbortController();
   app = buildApp(() => gateway, { ...options, telemetry, shutdownSignal: shutdown.signal });
-  await app.listen({ host: config.server.host, port: config.server.port });
+  // Load what other instances share (bounded wait) before the first request is served.
+  await gateway.shared.start(app.log);
+  try {
+    await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (err) {
+    // Its reconnect timers would keep the process alive after a failed start.
+    await gateway.shared.close();
+    throw err;
+  }
   gateway.prober.start();
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.server.port;
@@ -61,6 +69,7 @@ export async function startGateway(
       const old = gateway;
       gateway = fresh;
       fresh.prober.start();
+      void fresh.shared.start(server.log);
       // Agent.close() waits for the requests still using the old pools (in-flight streams).
       old.close().catch((err: unknown) => server.log.error({ err }, "closing the previous gateway failed"));
     },

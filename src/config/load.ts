@@ -194,6 +194,9 @@ function applyEnv(
     telemetry = { ...telemetry, requestLog };
   }
 
+  let state = input.state;
+  if (env.CCGATE_REDIS_URL) state = { ...state, redis: { ...state?.redis, url: env.CCGATE_REDIS_URL } };
+
   const providers = [...(input.providers ?? [])];
   const envKeys = (env.GEMINI_API_KEY ?? "")
     .split(",")
@@ -238,6 +241,7 @@ function applyEnv(
     providers,
     ...(routes === undefined ? {} : { routes }),
     ...(telemetry === undefined ? {} : { telemetry }),
+    ...(state === undefined ? {} : { state }),
   };
 }
 

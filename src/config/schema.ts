@@ -128,6 +128,30 @@ export const routingSchema = z
   })
   .prefault({});
 
+/**
+ * Where resilience state lives. Without `redis.url`, in this process only (the default); with it,
+ * key rests, cooldowns, breakers and session bindings are mirrored between every instance that
+ * uses the same Redis and prefix (src/state/redis-shared-state.ts).
+ */
+export const stateSchema = z
+  .strictObject({
+    redis: z
+      .strictObject({
+        /** `redis://[user:password@]host:port[/db]` or `rediss://…` (env CCGATE_REDIS_URL). */
+        url: z
+          .string()
+          .regex(/^rediss?:\/\/\S+$/, "expected redis://host:port or rediss://host:port")
+          .optional(),
+        /** Namespace of the Redis keys and channel; instances sharing work use the same one. */
+        prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_.:-]+$/, "use letters, digits, '_', '.', ':' or '-'")
+          .default("ccgate"),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -165,6 +189,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Failover, breakers, cooldowns, affinity, concurrency (src/resilience/options.ts). */
   resilience: resilienceSchema,
+  /** Resilience state shared between instances (Redis) or kept in memory. */
+  state: stateSchema,
   telemetry: z
     .strictObject({
       requestLog: z
@@ -190,4 +216,5 @@ export type RouteConfig = z.infer<typeof routeSchema>;
 export type RouteTarget = z.infer<typeof targetSchema>;
 export type RouteWhen = z.infer<typeof whenSchema>;
 export type RoutingConfig = z.infer<typeof routingSchema>;
+export type StateConfig = z.infer<typeof stateSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

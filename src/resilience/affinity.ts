@@ -37,21 +37,36 @@ export class AffinityTable {
     return b.slot;
   }
 
-  bind(session: string, slot: string): void {
+  /**
+   * Bind (or renew) a session. `expiresAt` (epoch ms) caps the binding's life — for a binding
+   * learnt from another instance. Returns whether the session is newly bound or moved slot.
+   */
+  bind(session: string, slot: string, expiresAt?: number): boolean {
+    const until = Math.min(this.now() + this.ttlMs, expiresAt ?? Number.POSITIVE_INFINITY);
     const old = this.bindings.get(session);
     if (old?.slot === slot) {
-      old.expiresAt = this.now() + this.ttlMs;
-      return;
+      old.expiresAt = until;
+      return false;
     }
     if (old !== undefined) this.unbind(session, old);
     if (this.bindings.size >= this.maxSessions) this.evictOldest();
-    this.bindings.set(session, { slot, expiresAt: this.now() + this.ttlMs });
+    this.bindings.set(session, { slot, expiresAt: until });
     this.perSlot.set(slot, (this.perSlot.get(slot) ?? 0) + 1);
+    return true;
   }
 
-  release(session: string): void {
+  /** Live bindings as `[session, slot, expiresAt]` (to mirror them to other instances). */
+  *entries(): IterableIterator<[string, string, number]> {
+    const now = this.now();
+    for (const [session, b] of this.bindings) if (b.expiresAt > now) yield [session, b.slot, b.expiresAt];
+  }
+
+  /** Drop a session's binding; returns whether there was one. */
+  release(session: string): boolean {
     const b = this.bindings.get(session);
-    if (b !== undefined) this.unbind(session, b);
+    if (b === undefined) return false;
+    this.unbind(session, b);
+    return true;
   }
 
   /** Sessions bound to a slot (for spreading new sessions and for `/status`). */

@@ -32,6 +32,12 @@ export const DEFAULT_BREAKER: BreakerOptions = {
 
 export type BreakerState = "closed" | "open" | "half_open";
 
+/**
+ * Told when this breaker opens (with the time it admits its probe) or closes, so the state can
+ * be mirrored to other gateway instances (src/state/). Not called for changes applied from them.
+ */
+export type BreakerTransition = (state: "open" | "closed", reopensAt: number) => void;
+
 export class CircuitBreaker {
   private stateValue: BreakerState = "closed";
   private consecutive = 0;
@@ -43,6 +49,7 @@ export class CircuitBreaker {
   constructor(
     private readonly options: BreakerOptions,
     private readonly now: () => number = Date.now,
+    private readonly onTransition?: BreakerTransition,
   ) {
     this.openFor = options.openMs;
   }
@@ -105,17 +112,37 @@ export class CircuitBreaker {
     this.window.length = 0;
   }
 
+  /**
+   * Another instance opened this breaker: stay open until `reopensAt` (then one local probe).
+   * A time already past, or an earlier one than ours, changes nothing. Does not notify.
+   */
+  applyOpen(reopensAt: number): void {
+    if (reopensAt <= this.now()) return;
+    if (this.stateValue === "open" && this.openUntil >= reopensAt) return;
+    this.stateValue = "open";
+    this.openUntil = reopensAt;
+    this.probeTaken = false;
+  }
+
+  /** Another instance closed this breaker (its probe or a request succeeded). Does not notify. */
+  applyClosed(): void {
+    if (this.stateValue !== "closed") this.close(false);
+  }
+
   private open(): void {
     this.stateValue = "open";
     this.openUntil = this.now() + this.openFor;
     this.probeTaken = false;
+    this.onTransition?.("open", this.openUntil);
   }
 
-  private close(): void {
+  private close(notify = true): void {
+    const was = this.stateValue;
     this.stateValue = "closed";
     this.consecutive = 0;
     this.openFor = this.options.openMs;
     this.probeTaken = false;
+    if (notify && was !== "closed") this.onTransition?.("closed", 0);
   }
 
   private record(ok: boolean): void {

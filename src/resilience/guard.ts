@@ -105,7 +105,7 @@ export class ResilienceGuard implements AttemptGuard {
     slot.addLatency(this.state.now() - admission.startedAt);
     slot.breaker.onSuccess();
     if (session !== undefined && this.state.options.affinity.enabled)
-      this.state.affinity.bind(session, slotId(attempt));
+      this.state.bindSession(session, slotId(attempt));
   }
 
   onFailure(
@@ -137,12 +137,12 @@ export class ResilienceGuard implements AttemptGuard {
     else if (admission.probe) slot.breaker.releaseProbe(); // not a health signal: let another probe go
     if (decision.cooldownMs !== undefined && decision.cooldownMs > 0) {
       if (decision.disablesKey && attempt.key !== undefined)
-        this.state.disabledKeys.set(attempt.key.id, this.state.now() + decision.cooldownMs);
-      else slot.cooldownUntil = Math.max(slot.cooldownUntil, this.state.now() + decision.cooldownMs);
+        this.state.disableKey(attempt.key.id, this.state.now() + decision.cooldownMs);
+      else this.state.startCooldown(id, this.state.now() + decision.cooldownMs);
     }
     // An unhealthy bound slot releases the session at once (never blocks failover).
     if (session !== undefined && this.state.affinity.lookup(session) === id)
-      this.state.affinity.release(session);
+      this.state.releaseSession(session);
     return { action: decision.action };
   }
 

@@ -90,21 +90,16 @@ export class Prober {
     const health = this.state.slots.get(slotId(attempt));
     health?.breaker.reset();
     if (health !== undefined) {
-      health.cooldownUntil = 0;
+      this.state.clearCooldown(slotId(attempt));
       health.consecutiveRateLimits = 0;
     }
-    if (attempt.key !== undefined) this.state.disabledKeys.delete(attempt.key.id);
+    if (attempt.key !== undefined) this.state.enableKey(attempt.key.id);
     return "healthy";
   }
 
   private rejected(attempt: Attempt): ProbeResult {
-    if (attempt.key !== undefined) {
-      const until = this.state.now() + this.state.options.authCooldownMs;
-      this.state.disabledKeys.set(
-        attempt.key.id,
-        Math.max(until, this.state.disabledKeys.get(attempt.key.id) ?? 0),
-      );
-    }
+    if (attempt.key !== undefined)
+      this.state.disableKey(attempt.key.id, this.state.now() + this.state.options.authCooldownMs);
     return "rejected";
   }
 

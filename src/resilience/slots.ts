@@ -6,7 +6,7 @@
  */
 import type { Attempt } from "../core/upstream.js";
 import { AffinityTable } from "./affinity.js";
-import { CircuitBreaker } from "./breaker.js";
+import { type BreakerTransition, CircuitBreaker } from "./breaker.js";
 import { Limiter } from "./limiter.js";
 import type { ResilienceOptions } from "./options.js";
 
@@ -30,8 +30,8 @@ export class SlotHealth {
   private readonly latencies: number[] = [];
   private latencyAt = 0;
 
-  constructor(options: ResilienceOptions, now: () => number) {
-    this.breaker = new CircuitBreaker(options.breaker, now);
+  constructor(options: ResilienceOptions, now: () => number, onBreaker?: BreakerTransition) {
+    this.breaker = new CircuitBreaker(options.breaker, now, onBreaker);
   }
 
   addLatency(ms: number): void {
@@ -58,7 +58,22 @@ export function slotId(attempt: Attempt): string {
   return `${attempt.upstream.name}/${attempt.model}${key}`;
 }
 
+/**
+ * Told about every transition other gateway instances should share (src/state/ mirrors them
+ * through Redis). Times are epoch ms; `until` 0 means "ended early" (a probe restored it).
+ * Identifiers only: key ids (`provider#n`), slot ids, session ids — never a secret.
+ */
+export interface StateListener {
+  onKeyDisabled(keyId: string, until: number): void;
+  onCooldown(slot: string, until: number): void;
+  onBreaker(slot: string, state: "open" | "closed", reopensAt: number): void;
+  onBind(session: string, slot: string, until: number): void;
+  onRelease(session: string): void;
+}
+
 export class ResilienceState {
+  /** Mirrors transitions to other instances; the `apply*` methods never call it back. */
+  listener: StateListener | undefined;
   readonly slots = new Map<string, SlotHealth>();
   /** Keys the upstream rejected: `key id → until` (epoch ms). */
   readonly disabledKeys = new Map<string, number>();
@@ -76,10 +91,85 @@ export class ResilienceState {
   slot(id: string): SlotHealth {
     let s = this.slots.get(id);
     if (s === undefined) {
-      s = new SlotHealth(this.options, this.now);
+      s = new SlotHealth(this.options, this.now, (state, reopensAt) =>
+        this.listener?.onBreaker(id, state, reopensAt),
+      );
       this.slots.set(id, s);
     }
     return s;
+  }
+
+  /** Rest a rejected key until `until` (never shortens a longer rest). */
+  disableKey(keyId: string, until: number): void {
+    const next = Math.max(until, this.disabledKeys.get(keyId) ?? 0);
+    this.disabledKeys.set(keyId, next);
+    this.listener?.onKeyDisabled(keyId, next);
+  }
+
+  /** A probe proved the key good again. */
+  enableKey(keyId: string): void {
+    if (this.disabledKeys.delete(keyId)) this.listener?.onKeyDisabled(keyId, 0);
+  }
+
+  /** Rest a (target, key) slot until `until` (never shortens a longer rest). */
+  startCooldown(slotKey: string, until: number): void {
+    const slot = this.slot(slotKey);
+    if (until <= slot.cooldownUntil) return;
+    slot.cooldownUntil = until;
+    this.listener?.onCooldown(slotKey, until);
+  }
+
+  clearCooldown(slotKey: string): void {
+    const slot = this.slots.get(slotKey);
+    if (slot === undefined || slot.cooldownUntil === 0) return;
+    const wasCooling = slot.cooldownUntil > this.now();
+    slot.cooldownUntil = 0;
+    if (wasCooling) this.listener?.onCooldown(slotKey, 0);
+  }
+
+  /** Bind a session to the slot that served it (shared only when new or moved). */
+  bindSession(session: string, slotKey: string): void {
+    if (this.affinity.bind(session, slotKey)) {
+      const until = this.now() + this.options.affinity.ttlMs;
+      this.listener?.onBind(session, slotKey, until);
+    }
+  }
+
+  releaseSession(session: string): void {
+    if (this.affinity.release(session)) this.listener?.onRelease(session);
+  }
+
+  /** From another instance: a key rests until `until` (0: restored). */
+  applyKeyDisabled(keyId: string, until: number): void {
+    if (until === 0) this.disabledKeys.delete(keyId);
+    else if (until > this.now())
+      this.disabledKeys.set(keyId, Math.max(until, this.disabledKeys.get(keyId) ?? 0));
+  }
+
+  /** From another instance: a slot cools down until `until` (0: restored). */
+  applyCooldown(slotKey: string, until: number): void {
+    if (until === 0) {
+      const slot = this.slots.get(slotKey);
+      if (slot !== undefined) slot.cooldownUntil = 0;
+    } else if (until > this.now()) {
+      const slot = this.slot(slotKey);
+      slot.cooldownUntil = Math.max(slot.cooldownUntil, until);
+    }
+  }
+
+  /** From another instance: a breaker opened (until `reopensAt`) or closed. */
+  applyBreaker(slotKey: string, state: "open" | "closed", reopensAt: number): void {
+    if (state === "open") {
+      if (reopensAt > this.now()) this.slot(slotKey).breaker.applyOpen(reopensAt);
+    } else this.slots.get(slotKey)?.breaker.applyClosed();
+  }
+
+  applyBind(session: string, slotKey: string, until: number): void {
+    if (until > this.now()) this.affinity.bind(session, slotKey, until);
+  }
+
+  applyRelease(session: string): void {
+    this.affinity.release(session);
   }
 
   /** Milliseconds until a rejected key may be used again (0: usable). */

@@ -38,12 +38,15 @@ export interface GatewayStatus {
   providers: { name: string; type: string; baseUrl: string; inFlight: number; keys: KeyStatus[] }[];
   targets: TargetStatus[];
   affinity: { sessions: number };
+  /** Where breakers, cooldowns and bindings live: this process, or Redis shared with others. */
+  state?: "memory" | "redis (connected)" | "redis (disconnected)";
   routes: { name: string; match: string[]; targets: string[] }[];
 }
 
 interface StatusSource {
   upstreams: ReadonlyMap<string, Upstream>;
   state: ResilienceState;
+  shared?: { mode(): NonNullable<GatewayStatus["state"]> };
   config: { routes: { name: string; match: string[]; targets: unknown[] }[] };
 }
 
@@ -101,6 +104,7 @@ export function gatewayStatus(source: StatusSource, version: string, startedAt: 
     })),
     targets,
     affinity: { sessions: state.affinity.size },
+    state: source.shared?.mode() ?? "memory",
     routes: source.config.routes.map((r) => ({
       name: r.name,
       match: r.match,
