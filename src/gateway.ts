@@ -24,8 +24,13 @@ export type { GatewayStatus } from "./resilience/status.js";
 export interface Plan {
   decision: RouteDecision;
   attempts: Attempt[];
-  /** The client session (for affinity), when one was found. */
+  /** The client session, when one was found (logs). */
   session: string | undefined;
+  /**
+   * What affinity binds: the session per route. Claude Code's background (haiku) and main calls
+   * share a session id but go to different targets; one binding each keeps both caches warm.
+   */
+  affinityKey: string | undefined;
 }
 
 interface ProviderExtras {
@@ -136,12 +141,13 @@ export class Gateway {
         class: "auth",
       });
     }
-    const bound = session === undefined ? undefined : this.state.affinity.lookup(session);
+    const affinityKey = session === undefined ? undefined : `${session}|${decision.route}`;
+    const bound = affinityKey === undefined ? undefined : this.state.affinity.lookup(affinityKey);
     if (bound !== undefined) {
       const i = attempts.findIndex((a) => slotId(a) === bound);
       if (i > 0) attempts.unshift(...attempts.splice(i, 1));
     }
-    return { decision, attempts, session };
+    return { decision, attempts, session, affinityKey };
   }
 
   /** Snapshot for `GET /status` (the shape is documented in README "Status API"). */

@@ -62,7 +62,7 @@ export function registerMessagesRoute(
         attempts: plan.attempts,
         signal,
         guard: gateway.guard,
-        session: plan.session,
+        session: plan.affinityKey,
         maxAttempts: gateway.resilience.maxAttempts,
         budgetMs: gateway.resilience.attemptBudgetMs,
         transientRetries: gateway.resilience.transientRetries,

@@ -272,3 +272,22 @@ describe("auxiliary endpoints", () => {
     expect((await fetch(`${gateway.url}/`, { method: "HEAD" })).status).toBe(200);
   });
 });
+
+describe("session affinity per route", () => {
+  it("a session's main and background calls keep separate bindings (both caches stay warm)", async () => {
+    const { fake, client } = await setup({ GEMINI_API_KEY: "key-a,key-b,key-c" });
+    const session = { "x-claude-code-session-id": "5f0c7b6e-0000-4000-8000-000000000001" };
+    const call = (model: string) =>
+      client.messages.create({ model, max_tokens: 10, messages: [user("x")] }, { headers: session });
+    for (let i = 0; i < 3; i++) {
+      fake.enqueue({ chunks: textChunks("main") }, { chunks: textChunks("bg") });
+      await call("claude-sonnet-4-6");
+      await call("claude-haiku-4-5");
+    }
+    const keysFor = (model: string) =>
+      new Set(fake.requests.filter((r) => r.model === model).map((r) => r.apiKey));
+    // Each route's requests stayed on one key, although the two routes interleaved.
+    expect(keysFor("gemini-2.5-pro").size).toBe(1);
+    expect(keysFor("gemini-2.5-flash").size).toBe(1);
+  });
+});
