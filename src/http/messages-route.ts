@@ -1,12 +1,11 @@
 /**
  * `POST /v1/messages`: validate → route → inline URL sources → attempt loop → stop sequences →
- * (stream) keep-alive + SSE with the commit point, or (non-stream) accumulate into one Message.
+ * (stream) SSE with keep-alive pings and the commit point, or (non-stream) accumulate into one Message.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { runAttempts } from "../core/attempt-loop.js";
 import { GatewayError, toGatewayError } from "../core/errors.js";
 import { inlineUrlSources } from "../core/inline-url-sources.js";
-import { withKeepAlive } from "../core/keepalive.js";
 import { withStopSequences } from "../core/stop-sequences.js";
 import type { Gateway } from "../gateway.js";
 import { accumulateMessage } from "../protocol/anthropic/accumulate.js";
@@ -84,8 +83,9 @@ export function registerMessagesRoute(
     );
 
     if (request.stream === true) {
-      await sendSse(reply, withKeepAlive(events, gateway.config.server.pingIntervalMs), {
+      await sendSse(reply, events, {
         requestId,
+        pingIntervalMs: gateway.config.server.pingIntervalMs,
         // A keep-alive ping can force the 200 out before any target succeeded: name the target
         // only when real content commits the response.
         headers: (first?: StreamEvent) => ({

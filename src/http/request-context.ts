@@ -20,13 +20,18 @@ export function clientAbortSignal(
   shutdown?: AbortSignal,
 ): AbortSignal {
   const controller = new AbortController();
+  // A shutdown past its grace period aborts with a GatewayError as the reason: the stream then
+  // ends with that error event instead of being cut. (A listener, not AbortSignal.any, which
+  // costs several percent of a request's CPU.)
+  const onShutdown = () => controller.abort(shutdown?.reason);
+  if (shutdown?.aborted) onShutdown();
+  else shutdown?.addEventListener("abort", onShutdown, { once: true });
   reply.raw.once("close", () => {
+    shutdown?.removeEventListener("abort", onShutdown);
     if (!reply.raw.writableFinished) {
       req.log.info("client disconnected; aborting upstream");
       controller.abort();
     }
   });
-  // A shutdown past its grace period aborts with a GatewayError as the reason: the stream then
-  // ends with that error event instead of being cut.
-  return shutdown === undefined ? controller.signal : AbortSignal.any([controller.signal, shutdown]);
+  return controller.signal;
 }

@@ -44,7 +44,8 @@ export class CircuitBreaker {
   private openUntil = 0;
   private openFor: number;
   private probeTaken = false;
-  private readonly window: { at: number; ok: boolean }[] = [];
+  /** Outcomes per tenth of the window: [bucket start, successes, failures]. */
+  private readonly buckets: [number, number, number][] = [];
 
   constructor(
     private readonly options: BreakerOptions,
@@ -109,7 +110,7 @@ export class CircuitBreaker {
   /** Forget everything (a background probe proved the upstream healthy). */
   reset(): void {
     this.close();
-    this.window.length = 0;
+    this.buckets.length = 0;
   }
 
   /**
@@ -145,17 +146,29 @@ export class CircuitBreaker {
     if (notify && was !== "closed") this.onTransition?.("closed", 0);
   }
 
+  /** Constant time and memory per outcome: ten buckets slide over the window. */
   private record(ok: boolean): void {
     const now = this.now();
-    this.window.push({ at: now, ok });
-    while (this.window.length > 0 && this.window[0]!.at < now - this.options.windowMs) this.window.shift();
-    // Bound memory under heavy traffic: the ratio only needs a recent sample.
-    if (this.window.length > 1000) this.window.splice(0, this.window.length - 1000);
+    const width = Math.max(1, Math.floor(this.options.windowMs / 10));
+    const start = now - (now % width);
+    let last = this.buckets.at(-1);
+    if (last === undefined || last[0] !== start) {
+      last = [start, 0, 0];
+      this.buckets.push(last);
+    }
+    if (ok) last[1]++;
+    else last[2]++;
+    while (this.buckets.length > 0 && this.buckets[0]![0] <= now - this.options.windowMs)
+      this.buckets.shift();
   }
 
   private ratioTripped(): boolean {
-    if (this.window.length < this.options.minRequests) return false;
-    const failures = this.window.reduce((n, r) => n + (r.ok ? 0 : 1), 0);
-    return failures / this.window.length >= this.options.failureRatio;
+    let total = 0;
+    let failures = 0;
+    for (const [, ok, failed] of this.buckets) {
+      total += ok + failed;
+      failures += failed;
+    }
+    return total >= this.options.minRequests && failures / total >= this.options.failureRatio;
   }
 }

@@ -282,7 +282,11 @@ describe("key spreading and affinity in the plan", () => {
       const table = gateway.state.affinity;
       table.bind("s-a", "gem/gemini-2.5-pro#1");
       table.bind("s-b", "gem/gemini-2.5-pro#1");
-      table.bind("s-c", "gem/gemini-2.5-pro#3");
+      // Bindings are per session and route (the plan names the key it binds under).
+      const keyOf = (session: string) =>
+        gateway.plan({ model: "claude-sonnet-4-6", headers: { "x-claude-code-session-id": session } })
+          .affinityKey!;
+      table.bind(keyOf("s-c"), "gem/gemini-2.5-pro#3");
       const slots = (headers: Record<string, string>) =>
         gateway.plan({ model: "claude-sonnet-4-6", headers }).attempts.map((a) => slotId(a));
       for (let i = 0; i < 3; i++) {
