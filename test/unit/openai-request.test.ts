@@ -130,22 +130,43 @@ describe("buildRequest: system", () => {
     expect(body.messages[0]).toEqual({ role: "system", content: "You are Claude Code.\n\nBe brief." });
   });
 
-  it("keeps a string system prompt and mid-conversation system messages in place", () => {
-    const body = bodyOf({
-      system: "S",
-      messages: [
-        user("a"),
-        { role: "assistant", content: "b" },
-        { role: "system", content: [{ type: "text", text: "note" }] },
-        user("c"),
-      ],
-    });
+  it("mid-conversation system messages join the neighbouring user message as reminders", () => {
+    const messages = [
+      user("a"),
+      { role: "system" as const, content: "after a user turn" },
+      { role: "assistant" as const, content: "b" },
+      { role: "system" as const, content: [{ type: "text" as const, text: "note" }] },
+      user("c"),
+    ];
+    const body = bodyOf({ system: "S", messages });
+    // Strict chat templates accept this: one system message first, user/assistant alternating.
     expect(body.messages).toEqual([
       { role: "system", content: "S" },
-      { role: "user", content: "a" },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "a" },
+          { type: "text", text: "<system-reminder>\nafter a user turn\n</system-reminder>" },
+        ],
+      },
       { role: "assistant", content: "b" },
-      { role: "system", content: "note" },
-      { role: "user", content: "c" },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "c" },
+          { type: "text", text: "<system-reminder>\nnote\n</system-reminder>" },
+        ],
+      },
+    ]);
+    // `midConversationSystem: system` keeps them as system messages in place (OpenAI accepts it).
+    const inPlace = bodyOf({ system: "S", messages }, { midConversationSystem: "system" });
+    expect(inPlace.messages.map((m) => m.role)).toEqual([
+      "system",
+      "user",
+      "system",
+      "assistant",
+      "system",
+      "user",
     ]);
   });
 });

@@ -3,7 +3,11 @@
  *
  * - `system` → one leading system message; Claude Code's first `x-anthropic-billing-header:` block
  *   is dropped (E.5: noise for any other upstream, and it would defeat prefix caches when it changes).
- * - Mid-conversation `role:"system"` messages stay in place as system messages.
+ * - Mid-conversation `role:"system"` messages (Claude Code sends one as `messages[1]` on every
+ *   turn): many chat templates (vLLM/Qwen, Llama, Mistral) reject a system message that is not
+ *   first, or two user messages in a row, so by default the text joins the neighbouring user
+ *   message as a `<system-reminder>` part (Claude Code's own convention), in place.
+ *   `options.midConversationSystem: "system"` keeps them as system messages (OpenAI accepts that).
  * - An assistant turn → `content` (text) + `tool_calls` (arguments as a JSON string). Thinking has
  *   no standard input slot: dropped, or echoed in `options.reasoningField`.
  * - The user turn after it → its `tool_result`s as `role:"tool"` messages right after the
@@ -33,11 +37,19 @@ export function toChatMessages(
   if (system !== "") out.push({ role: "system", content: system });
   // Anthropic ids of the previous assistant turn's tool calls, in call order.
   let openCalls: string[] = [];
+  // Mid-conversation system text that found no user message before it: it joins the next one.
+  const pendingReminder: string[] = [];
   for (const message of request.messages) {
+    if (message.role === "assistant") flushReminders(out, pendingReminder);
     switch (message.role) {
       case "system": {
         const text = plainText(message.content);
-        if (text !== "") out.push({ role: "system", content: text });
+        if (text === "") break;
+        if (options.midConversationSystem === "system") out.push({ role: "system", content: text });
+        else {
+          pendingReminder.push(`<system-reminder>\n${text}\n</system-reminder>`);
+          joinLastUser(out, pendingReminder);
+        }
         break;
       }
       case "assistant": {
@@ -46,15 +58,35 @@ export function toChatMessages(
         openCalls = converted?.callIds ?? [];
         break;
       }
-      case "user":
+      case "user": {
         out.push(...userMessages(message.content, openCalls, upstreamModel));
         openCalls = [];
+        flushReminders(out, pendingReminder);
         break;
+      }
       default:
         assertNever(message.role);
     }
   }
+  flushReminders(out, pendingReminder);
   return out;
+}
+
+/** Pending reminders join the last user message, or become one. */
+function flushReminders(out: ChatMessage[], reminders: string[]): void {
+  if (reminders.length === 0 || joinLastUser(out, reminders)) return;
+  out.push({ role: "user", content: reminders.join("\n\n") });
+  reminders.length = 0;
+}
+
+/** Append the reminders to the last message when it is a user message; false otherwise. */
+function joinLastUser(out: ChatMessage[], reminders: string[]): boolean {
+  const last = out.at(-1);
+  if (reminders.length === 0 || last?.role !== "user") return false;
+  const parts: ChatContentPart[] = typeof last.content === "string" ? [textPart(last.content)] : last.content;
+  last.content = [...parts, ...reminders.map((r) => textPart(r))];
+  reminders.length = 0;
+  return true;
 }
 
 /** The system prompt as one string, without Claude Code's attribution block. */

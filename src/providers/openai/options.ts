@@ -28,6 +28,12 @@ export interface OpenAIOptions {
    * to omit `[DONE]`; then a finish reason is enough.
    */
   requireDone?: boolean;
+  /**
+   * Where mid-conversation Anthropic `system` messages go: `user` (default) joins them to the
+   * neighbouring user message as `<system-reminder>` text — accepted by every chat template —;
+   * `system` keeps them as system messages in place (OpenAI itself accepts that).
+   */
+  midConversationSystem?: "user" | "system";
 }
 
 /**
@@ -48,6 +54,11 @@ export function parseOpenAIOptions(options: Record<string, unknown>): OpenAIOpti
         if (value !== "max_completion_tokens" && value !== "max_tokens")
           throw new Error(`options.maxTokensField must be "max_completion_tokens" or "max_tokens"`);
         out.maxTokensField = value;
+        break;
+      case "midConversationSystem":
+        if (value !== "user" && value !== "system")
+          throw new Error(`options.midConversationSystem must be "user" or "system"`);
+        out.midConversationSystem = value;
         break;
       case "reasoningField":
         if (value !== "reasoning_content" && value !== "reasoning")
