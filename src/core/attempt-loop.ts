@@ -9,6 +9,8 @@ import type { MessagesRequest } from "../protocol/anthropic/request-schema.js";
 import { isContentEvent, type StreamEvent } from "../protocol/anthropic/types.js";
 import { clientAborted, GatewayError, toGatewayError } from "./errors.js";
 import type { AttemptContext } from "./provider.js";
+import { summarize } from "./summarize-failures.js";
+import { backoff, delay, linkedSignal } from "./timing.js";
 import type { UpstreamResponse } from "./transport.js";
 import type { Attempt } from "./upstream.js";
 
@@ -128,31 +130,6 @@ export async function* runAttempts(options: AttemptLoopOptions): AsyncGenerator<
   } finally {
     dispose();
   }
-}
-
-/**
- * The attempt loop's own signal: aborted by the client (or shutdown) or by the total deadline.
- * A plain controller and one timer — `AbortSignal.any`/`AbortSignal.timeout` showed up in the
- * CPU profile at several percent per request.
- */
-function linkedSignal(client: AbortSignal, totalMs: number) {
-  const controller = new AbortController();
-  const timeout = { aborted: false };
-  const onClient = () => controller.abort(client.reason);
-  if (client.aborted) onClient();
-  else client.addEventListener("abort", onClient, { once: true });
-  const timer = setTimeout(() => {
-    timeout.aborted = true;
-    controller.abort();
-  }, totalMs);
-  return {
-    signal: controller.signal,
-    timeout: timeout as { readonly aborted: boolean },
-    dispose() {
-      clearTimeout(timer);
-      client.removeEventListener("abort", onClient);
-    },
-  };
 }
 
 /** One upstream call. Returns "done" after a committed, complete stream; the error otherwise. */
@@ -286,83 +263,5 @@ function truncatedBeforeContent(): GatewayError {
     status: 529,
     type: "overloaded_error",
     class: "transient",
-  });
-}
-
-/**
- * The error a client sees when no attempt committed: a real failure wins (the last one);
- * with none, the refusals decide — every key cooling → 429 with the soonest reset; breakers
- * open → 529 with the soonest reopening; everything at capacity → 529 at once (load shedding).
- */
-export function summarize(failures: GatewayError[], refusals: Refusal[] = []): GatewayError {
-  const soonest = (list: Refusal[]) => {
-    const waits = list.map((r) => r.retryAfterMs).filter((ms): ms is number => ms !== undefined && ms > 0);
-    return waits.length > 0 ? Math.max(1, Math.ceil(Math.min(...waits) / 1000)) : undefined;
-  };
-  const last = failures.at(-1);
-  if (last !== undefined) {
-    if (!failures.every((f) => f.class === "rate_limit")) return last;
-    const waits = [
-      ...failures.map((f) => f.retryAfterSeconds),
-      ...refusals.filter((r) => r.refused === "cooling").map((r) => (r.retryAfterMs ?? 0) / 1000),
-    ].filter((s): s is number => s !== undefined && s > 0);
-    return new GatewayError({
-      code: "ALL_RATE_LIMITED",
-      message: `Every upstream key is rate limited: ${last.message}`,
-      status: 429,
-      type: "rate_limit_error",
-      class: "rate_limit",
-      retryAfterSeconds: waits.length > 0 ? Math.max(1, Math.ceil(Math.min(...waits))) : undefined,
-      cause: last,
-    });
-  }
-  const cooling = refusals.filter((r) => r.refused === "cooling" || r.refused === "disabled");
-  if (refusals.length > 0 && cooling.length === refusals.length) {
-    return new GatewayError({
-      code: "ALL_KEYS_COOLING",
-      message: "Every upstream key is resting after rate limits or rejections",
-      status: 429,
-      type: "rate_limit_error",
-      class: "rate_limit",
-      retryAfterSeconds: soonest(cooling),
-    });
-  }
-  if (refusals.some((r) => r.refused === "full")) {
-    return new GatewayError({
-      code: "OVERLOADED",
-      message: "Every upstream is at its concurrency limit; retry shortly",
-      status: 529,
-      type: "overloaded_error",
-      class: "transient",
-      retryAfterSeconds: 1,
-    });
-  }
-  return new GatewayError({
-    code: refusals.length > 0 ? "ALL_TARGETS_OPEN" : "NO_ATTEMPT",
-    message:
-      refusals.length > 0
-        ? "Every upstream is failing right now (circuit breakers open); retry shortly"
-        : "No upstream could take this request",
-    status: 529,
-    type: "overloaded_error",
-    class: "transient",
-    retryAfterSeconds: soonest(refusals),
-  });
-}
-
-function backoff(baseMs: number, retry: number): number {
-  const ms = Math.min(baseMs * 2 ** retry, 4_000);
-  return ms * (0.75 + Math.random() * 0.5);
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
   });
 }

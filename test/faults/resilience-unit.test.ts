@@ -6,8 +6,8 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { configSchema } from "../../src/config/schema.js";
-import { summarize } from "../../src/core/attempt-loop.js";
 import { type ErrorClass, GatewayError } from "../../src/core/errors.js";
+import { summarize } from "../../src/core/summarize-failures.js";
 import type { Attempt } from "../../src/core/upstream.js";
 import { Gateway } from "../../src/gateway.js";
 import { AffinityTable, sessionKey } from "../../src/resilience/affinity.js";
