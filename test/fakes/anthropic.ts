@@ -10,9 +10,8 @@
  * `maxStallMs`, so a test can never hang on the fake. The fake shares no code with the gateway.
  */
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { writeChunk } from "./http-stream.js";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { listenLocal, writeChunk } from "./http-stream.js";
 
 // ---------------------------------------------------------------------------------------------
 // Scripts
@@ -667,30 +666,15 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     else handleCountTokens(res, body);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) =>
-      res.destroy(err instanceof Error ? err : new Error(String(err))),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-
+  const server = await listenLocal(handle, closing);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     requests,
     enqueue: (...scripts) => {
       queue.push(...scripts);
     },
     pending: () => queue.length,
     hits: (key) => (key === undefined ? requests.length : (hitsByKey.get(key) ?? 0)),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        closing.abort();
-        server.close((err) => (err === undefined ? resolve() : reject(err)));
-        server.closeAllConnections();
-      }),
+    close: server.close,
   };
 }

@@ -3,7 +3,8 @@
  * sleeps, SSE framing and backpressure-aware writes. Every wait here ends when its signal aborts,
  * so a fake never keeps a test (or the process) alive after it is closed.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 
 /** The body of a request, or how large it was when it went over the cap. */
 export type CappedBody = { tooLarge: false; bytes: Buffer } | { tooLarge: true; size: number };
@@ -79,4 +80,34 @@ export function sendJson(
     ...headers,
   });
   res.end(text);
+}
+
+/**
+ * A fake upstream's server on 127.0.0.1 (ephemeral port). A handler that throws destroys its
+ * response (the client sees a reset, like a crashing upstream). `close` aborts `closing` first so
+ * scripted delays and stalls end, then closes every connection.
+ */
+export async function listenLocal(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  closing: AbortController,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) =>
+      res.destroy(err instanceof Error ? err : new Error(String(err))),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        closing.abort();
+        server.close((err) => (err === undefined ? resolve() : reject(err)));
+        server.closeAllConnections();
+      }),
+  };
 }

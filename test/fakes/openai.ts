@@ -13,9 +13,8 @@
  * `maxStallMs`, so a test can never hang on the fake. The fake shares no code with the gateway.
  */
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { readBodyCapped, sendJson, sleep, writeChunk } from "./http-stream.js";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { listenLocal, readBodyCapped, sendJson, sleep, writeChunk } from "./http-stream.js";
 
 type Json = Record<string, unknown>;
 
@@ -822,30 +821,15 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     await handleCompletions(res, body, signal);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) =>
-      res.destroy(err instanceof Error ? err : new Error(String(err))),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-
+  const server = await listenLocal(handle, closing);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     requests,
     enqueue: (...scripts) => {
       queue.push(...scripts);
     },
     pending: () => queue.length,
     hits: (key) => (key === undefined ? requests.length : (hitsByKey.get(key) ?? 0)),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        closing.abort();
-        server.close((err) => (err === undefined ? resolve() : reject(err)));
-        server.closeAllConnections();
-      }),
+    close: server.close,
   };
 }
