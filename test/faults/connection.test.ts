@@ -3,14 +3,17 @@
  * deadline → failover, never a hang), and a slow first token inside the budget (pings, success).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { type FakeGeminiOptions, startFakeGemini, textChunks } from "../fakes/gemini.js";
-import { type FakeOpenAIOptions, reset, startFakeOpenAI, textStream } from "../fakes/openai.js";
+import { textChunks } from "../fakes/gemini.js";
+import { reset, textStream } from "../fakes/openai.js";
 import { postRaw, sdkClient } from "../helpers/gateway.js";
 import {
   ask,
+  gemini,
   geminiHits,
   geminiProvider,
-  onCleanup,
+  K1,
+  K2,
+  openai,
   openaiHits,
   openaiProvider,
   runCleanups,
@@ -19,21 +22,6 @@ import {
 } from "./helpers.js";
 
 afterEach(runCleanups);
-
-const K1 = "gem-key-one-0001";
-const K2 = "gem-key-two-0002";
-
-async function gemini(options: FakeGeminiOptions = {}) {
-  const fake = await startFakeGemini({ hangMaxMs: 5_000, ...options });
-  onCleanup(() => fake.close());
-  return fake;
-}
-
-async function openai(options: FakeOpenAIOptions = {}) {
-  const fake = await startFakeOpenAI({ maxStallMs: 5_000, ...options });
-  onCleanup(() => fake.close());
-  return fake;
-}
 
 describe("TCP reset", () => {
   it("a reset once is retried on the same key and succeeds", async () => {

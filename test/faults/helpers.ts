@@ -9,8 +9,8 @@ import { type ProviderConfig, providerSchema } from "../../src/config/schema.js"
 import type { GatewayStatus } from "../../src/gateway.js";
 import type { resilienceSchema } from "../../src/resilience/options.js";
 import type { RunningGateway } from "../../src/server.js";
-import type { FakeGemini } from "../fakes/gemini.js";
-import type { FakeOpenAI } from "../fakes/openai.js";
+import { type FakeGemini, type FakeGeminiOptions, startFakeGemini } from "../fakes/gemini.js";
+import { type FakeOpenAI, type FakeOpenAIOptions, startFakeOpenAI } from "../fakes/openai.js";
 import { parseSse, type RawSseEvent, startTestGateway } from "../helpers/gateway.js";
 
 export type ResilienceInput = z.input<typeof resilienceSchema>;
@@ -278,4 +278,22 @@ export async function openStream(
   };
   onCleanup(async () => abort());
   return { status: res.status, firstBytes, abort };
+}
+
+/** Two Gemini keys the fault tests use (never real keys). */
+export const K1 = "gem-key-one-0001";
+export const K2 = "gem-key-two-0002";
+
+/** A fake Gemini closed after the test; hangs and stalls end by themselves within 5 s. */
+export async function gemini(options: FakeGeminiOptions = {}): Promise<FakeGemini> {
+  const fake = await startFakeGemini({ hangMaxMs: 5_000, ...options });
+  onCleanup(() => fake.close());
+  return fake;
+}
+
+/** A fake OpenAI-compatible server closed after the test; stalls end within 5 s. */
+export async function openai(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
+  const fake = await startFakeOpenAI({ maxStallMs: 5_000, ...options });
+  onCleanup(() => fake.close());
+  return fake;
 }

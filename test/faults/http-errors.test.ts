@@ -5,30 +5,19 @@
  */
 import Anthropic, { type APIError } from "@anthropic-ai/sdk";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  type FakeGeminiOptions,
-  googleError,
-  internal,
-  promptTooLong,
-  rateLimited,
-  startFakeGemini,
-  unavailable,
-} from "../fakes/gemini.js";
-import {
-  type FakeOpenAIOptions,
-  httpError,
-  rateLimited as openaiRateLimited,
-  startFakeOpenAI,
-  textStream,
-} from "../fakes/openai.js";
+import { googleError, internal, promptTooLong, rateLimited, unavailable } from "../fakes/gemini.js";
+import { httpError, rateLimited as openaiRateLimited, textStream } from "../fakes/openai.js";
 import { postRaw, sdkClient } from "../helpers/gateway.js";
 import {
   ask,
+  gemini,
   geminiHits,
   geminiProvider,
   getStatus,
   jsonOutcome,
-  onCleanup,
+  K1,
+  K2,
+  openai,
   openaiHits,
   openaiProvider,
   runCleanups,
@@ -38,21 +27,6 @@ import {
 } from "./helpers.js";
 
 afterEach(runCleanups);
-
-const K1 = "gem-key-one-0001";
-const K2 = "gem-key-two-0002";
-
-async function gemini(options: FakeGeminiOptions = {}) {
-  const fake = await startFakeGemini({ hangMaxMs: 5_000, ...options });
-  onCleanup(() => fake.close());
-  return fake;
-}
-
-async function openai(options: FakeOpenAIOptions = {}) {
-  const fake = await startFakeOpenAI({ maxStallMs: 5_000, ...options });
-  onCleanup(() => fake.close());
-  return fake;
-}
 
 describe("429 with Retry-After", () => {
   it("moves to the next key at once and does not retry the cooled key before its time", async () => {

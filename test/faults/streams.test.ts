@@ -5,23 +5,19 @@
  * before content the failed attempt is invisible and the next one serves.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { type FakeGeminiOptions, startFakeGemini, textChunks } from "../fakes/gemini.js";
+import { type FakeGeminiOptions, textChunks } from "../fakes/gemini.js";
 import { sseFrame } from "../fakes/http-stream.js";
-import {
-  endAfter,
-  type FakeOpenAIOptions,
-  malformedAfter,
-  startFakeOpenAI,
-  textStream,
-} from "../fakes/openai.js";
+import { endAfter, malformedAfter, textStream } from "../fakes/openai.js";
 import { postRaw, sdkClient } from "../helpers/gateway.js";
 import {
   ask,
   eventNames,
+  gemini,
   geminiHits,
   geminiProvider,
   jsonOutcome,
-  onCleanup,
+  K1,
+  openai,
   openaiHits,
   openaiProvider,
   runCleanups,
@@ -31,20 +27,7 @@ import {
 
 afterEach(runCleanups);
 
-const K1 = "gem-key-one-0001";
 const FOUR = "one two three four ";
-
-async function gemini(options: FakeGeminiOptions = {}) {
-  const fake = await startFakeGemini({ hangMaxMs: 5_000, ...options });
-  onCleanup(() => fake.close());
-  return fake;
-}
-
-async function openai(options: FakeOpenAIOptions = {}) {
-  const fake = await startFakeOpenAI({ maxStallMs: 5_000, ...options });
-  onCleanup(() => fake.close());
-  return fake;
-}
 
 /** Gemini (one key) first, a fake OpenAI backup second. */
 async function pair(geminiOptions: FakeGeminiOptions, timeouts = {}, pingIntervalMs?: number) {

@@ -1,3 +1,5 @@
+import type { AttemptContext } from "../../src/core/provider.js";
+import { messagesRequestSchema } from "../../src/protocol/anthropic/request-schema.js";
 import type { StreamEvent } from "../../src/protocol/anthropic/types.js";
 
 /** Bytes split at the given offsets, as an upstream body would arrive. */
@@ -23,4 +25,38 @@ export async function* fromArray(events: StreamEvent[], delayMs = 0): AsyncGener
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     yield e;
   }
+}
+
+/** The bytes as an async body, cut at the given offsets (sorted, deduplicated, in range). */
+export async function* bytesBody(
+  bytes: Uint8Array,
+  cuts: readonly number[] = [],
+): AsyncGenerator<Uint8Array> {
+  let start = 0;
+  for (const cut of [...new Set(cuts)].sort((a, b) => a - b)) {
+    if (cut <= start || cut >= bytes.length) continue;
+    yield bytes.slice(start, cut);
+    start = cut;
+  }
+  if (start < bytes.length) yield bytes.slice(start);
+}
+
+/** An attempt context for decoder tests: a one-line request for `requested`, served by `upstreamModel`. */
+export function decodeContext(
+  requested: string,
+  upstreamModel: string,
+  baseUrl: string,
+  apiKey: string,
+): AttemptContext {
+  return {
+    request: messagesRequestSchema.parse({
+      model: requested,
+      max_tokens: 1024,
+      messages: [{ role: "user", content: "hi" }],
+    }),
+    requestedModel: requested,
+    upstreamModel,
+    baseUrl,
+    apiKey,
+  };
 }

@@ -5,7 +5,6 @@ import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/core/errors.js";
 import type { AttemptContext } from "../../src/core/provider.js";
 import { accumulateMessage } from "../../src/protocol/anthropic/accumulate.js";
-import { messagesRequestSchema } from "../../src/protocol/anthropic/request-schema.js";
 import type { StreamEvent, Usage } from "../../src/protocol/anthropic/types.js";
 import { mapGeminiFinishReason } from "../../src/providers/gemini/map-finish-reason.js";
 import {
@@ -16,6 +15,7 @@ import {
 } from "../../src/providers/gemini/signatures.js";
 import { decodeGeminiStream } from "../../src/providers/gemini/stream.js";
 import { mapGeminiUsage } from "../../src/providers/gemini/usage.js";
+import { bytesBody, decodeContext } from "../helpers/streams.js";
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "../fixtures/gemini");
 const REQUESTED = "claude-sonnet-4-6";
@@ -25,28 +25,7 @@ function fixture(name: string): Uint8Array {
 }
 
 function ctxFor(upstreamModel: string): AttemptContext {
-  return {
-    request: messagesRequestSchema.parse({
-      model: REQUESTED,
-      max_tokens: 1024,
-      messages: [{ role: "user", content: "hi" }],
-    }),
-    requestedModel: REQUESTED,
-    upstreamModel,
-    baseUrl: "https://generativelanguage.googleapis.com",
-    apiKey: "test-key",
-  };
-}
-
-/** The bytes as an async body, cut at the given offsets (sorted, deduplicated, in range). */
-async function* bodyOf(bytes: Uint8Array, cuts: readonly number[] = []): AsyncGenerator<Uint8Array> {
-  let start = 0;
-  for (const cut of [...new Set(cuts)].sort((a, b) => a - b)) {
-    if (cut <= start || cut >= bytes.length) continue;
-    yield bytes.slice(start, cut);
-    start = cut;
-  }
-  if (start < bytes.length) yield bytes.slice(start);
+  return decodeContext(REQUESTED, upstreamModel, "https://generativelanguage.googleapis.com", "test-key");
 }
 
 function sse(...chunks: unknown[]): Uint8Array {
@@ -61,7 +40,7 @@ interface Run {
 async function run(bytes: Uint8Array, model: string, cuts: readonly number[] = []): Promise<Run> {
   const events: StreamEvent[] = [];
   try {
-    for await (const event of decodeGeminiStream(bodyOf(bytes, cuts), ctxFor(model))) events.push(event);
+    for await (const event of decodeGeminiStream(bytesBody(bytes, cuts), ctxFor(model))) events.push(event);
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err;
     return { events, error: err };
@@ -351,7 +330,7 @@ describe("decodeGeminiStream: accumulated result", () => {
   it("function call turn accumulates to thinking + tool_use with the parsed input", async () => {
     const model = "gemini-3-pro-preview";
     const message = await accumulateMessage(
-      decodeGeminiStream(bodyOf(fixture("function-call.sse")), ctxFor(model)),
+      decodeGeminiStream(bytesBody(fixture("function-call.sse")), ctxFor(model)),
     );
     const [, toolUse] = message.content;
     expect(message).toMatchObject({
@@ -372,7 +351,7 @@ describe("decodeGeminiStream: accumulated result", () => {
   });
 
   it("text turn accumulates to the concatenated text", async () => {
-    const message = await accumulateMessage(decodeGeminiStream(bodyOf(fixture("text.sse")), ctxFor("m")));
+    const message = await accumulateMessage(decodeGeminiStream(bytesBody(fixture("text.sse")), ctxFor("m")));
     expect(message.content).toEqual([
       {
         type: "text",
@@ -384,7 +363,7 @@ describe("decodeGeminiStream: accumulated result", () => {
 
   it("parallel calls accumulate to four blocks, inputs parsed", async () => {
     const message = await accumulateMessage(
-      decodeGeminiStream(bodyOf(fixture("parallel-calls.sse")), ctxFor("gemini-3-flash-preview")),
+      decodeGeminiStream(bytesBody(fixture("parallel-calls.sse")), ctxFor("gemini-3-flash-preview")),
     );
     expect(message.content.map((b) => (b.type === "tool_use" ? b.input : b.type))).toEqual([
       "text",

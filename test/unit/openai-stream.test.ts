@@ -4,11 +4,11 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/core/errors.js";
 import type { AttemptContext } from "../../src/core/provider.js";
-import { messagesRequestSchema } from "../../src/protocol/anthropic/request-schema.js";
 import type { StopReason, StreamEvent, Usage } from "../../src/protocol/anthropic/types.js";
 import { mapFinishReason } from "../../src/providers/openai/map-finish-reason.js";
 import { decodeChatStream } from "../../src/providers/openai/stream.js";
 import { decodeToolUseId, encodeToolUseId } from "../../src/providers/openai/tool-ids.js";
+import { bytesBody, decodeContext } from "../helpers/streams.js";
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "../fixtures/openai");
 const REQUESTED = "claude-sonnet-4-6";
@@ -18,28 +18,7 @@ function fixture(name: string): Uint8Array {
 }
 
 function ctxFor(upstreamModel = "gpt-4.1"): AttemptContext {
-  return {
-    request: messagesRequestSchema.parse({
-      model: REQUESTED,
-      max_tokens: 1024,
-      messages: [{ role: "user", content: "hi" }],
-    }),
-    requestedModel: REQUESTED,
-    upstreamModel,
-    baseUrl: "https://api.openai.com",
-    apiKey: "sk-test",
-  };
-}
-
-/** The bytes as an async body, cut at the given offsets. */
-async function* bodyOf(bytes: Uint8Array, cuts: readonly number[] = []): AsyncGenerator<Uint8Array> {
-  let start = 0;
-  for (const cut of [...new Set(cuts)].sort((a, b) => a - b)) {
-    if (cut <= start || cut >= bytes.length) continue;
-    yield bytes.slice(start, cut);
-    start = cut;
-  }
-  if (start < bytes.length) yield bytes.slice(start);
+  return decodeContext(REQUESTED, upstreamModel, "https://api.openai.com", "sk-test");
 }
 
 interface Run {
@@ -57,7 +36,7 @@ async function run(
   const events: StreamEvent[] = [];
   let error: GatewayError | undefined;
   try {
-    for await (const event of decodeChatStream(bodyOf(bytes, cuts), ctxFor(upstreamModel), requireDone))
+    for await (const event of decodeChatStream(bytesBody(bytes, cuts), ctxFor(upstreamModel), requireDone))
       events.push(event);
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err;
