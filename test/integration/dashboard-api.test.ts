@@ -12,6 +12,7 @@ import { buildApp } from "../../src/http/app.js";
 import { combineSinks } from "../../src/telemetry/combine-sinks.js";
 import { openRequestLog, type RequestLog } from "../../src/telemetry/request-log.js";
 import type { RequestRecord } from "../../src/telemetry/request-record.js";
+import { requestRecord } from "../helpers/request-records.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -51,31 +52,13 @@ async function start(env: Record<string, string> = {}, withLog = true) {
 let n = 0;
 function record(overrides: Partial<RequestRecord> = {}): RequestRecord {
   n++;
-  return {
+  return requestRecord({
     id: `req_${n}`,
     startedAt: Date.now() - 60_000 + n,
     durationMs: n * 10,
     ttfbMs: n,
-    endpoint: "messages",
-    requestedModel: "claude-sonnet-4-5",
-    route: "sonnet",
-    target: "gemini/gemini-2.5-pro",
-    provider: "gemini",
-    keyLabel: "GEMINI_API_KEY#1",
-    stream: true,
-    status: 200,
-    outcome: "ok",
-    errorType: undefined,
-    errorCode: undefined,
-    errorMessage: undefined,
-    attempts: 1,
-    inputTokens: 100,
-    outputTokens: 10,
-    cacheReadTokens: undefined,
-    stopReason: "end_turn",
-    sessionId: undefined,
     ...overrides,
-  };
+  });
 }
 
 function seed(log: RequestLog | undefined, records: RequestRecord[]): void {

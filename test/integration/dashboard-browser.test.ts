@@ -17,6 +17,7 @@ import { Gateway } from "../../src/gateway.js";
 import { buildApp } from "../../src/http/app.js";
 import { openRequestLog } from "../../src/telemetry/request-log.js";
 import type { RequestRecord } from "../../src/telemetry/request-record.js";
+import { requestRecord } from "../helpers/request-records.js";
 
 const CHROMIUM = process.env.CCGATE_CHROMIUM ?? "/usr/bin/chromium";
 /** Flags for a closed network: without the background-networking ones Chromium keeps dialling out. */
@@ -65,31 +66,16 @@ async function openBrowser(): Promise<{ page: Page; problems: string[] }> {
 const XSS_MODEL = '<img src=x onerror="window.__pwned=1">claude-evil';
 
 function record(n: number, overrides: Partial<RequestRecord> = {}): RequestRecord {
-  return {
+  return requestRecord({
     id: `req_b${n}`,
     startedAt: Date.now() - (10 - n) * 7_000,
     durationMs: 800 + n * 450,
     ttfbMs: 120 + n * 10,
-    endpoint: "messages",
-    requestedModel: "claude-sonnet-4-5",
-    route: "sonnet",
-    target: "gemini/gemini-2.5-pro",
-    provider: "gemini",
-    keyLabel: "GEMINI_API_KEY#1",
-    stream: true,
-    status: 200,
-    outcome: "ok",
-    errorType: undefined,
-    errorCode: undefined,
-    errorMessage: undefined,
-    attempts: 1,
     inputTokens: 12_000 + n * 100,
     outputTokens: 300 + n,
     cacheReadTokens: n % 2 === 0 ? 9_000 : undefined,
-    stopReason: "end_turn",
-    sessionId: undefined,
     ...overrides,
-  };
+  });
 }
 
 describe.skipIf(process.env.CCGATE_SKIP_BROWSER === "1")("dashboard in Chromium", () => {

@@ -4,8 +4,7 @@
  */
 import type Anthropic from "@anthropic-ai/sdk";
 import { afterEach, describe, expect, it } from "vitest";
-import type { RunningGateway } from "../../src/server.js";
-import { type FakeGemini, functionCalls, rateLimited, startFakeGemini, textChunks } from "../fakes/gemini.js";
+import { functionCalls, rateLimited, startFakeGemini, textChunks } from "../fakes/gemini.js";
 import { postRaw, sdkClient, startTestGateway } from "../helpers/gateway.js";
 
 const cleanups: (() => Promise<void>)[] = [];

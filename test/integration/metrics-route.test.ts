@@ -14,36 +14,22 @@ import { combineSinks } from "../../src/telemetry/combine-sinks.js";
 import { createMetrics } from "../../src/telemetry/metrics.js";
 import { openRequestLog } from "../../src/telemetry/request-log.js";
 import type { RequestRecord } from "../../src/telemetry/request-record.js";
+import { requestRecord } from "../helpers/request-records.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const base: RequestRecord = {
+const base: RequestRecord = requestRecord({
   id: "req_m1",
-  startedAt: Date.now(),
   durationMs: 2_000,
   ttfbMs: 150,
-  endpoint: "messages",
-  requestedModel: "claude-sonnet-4-5",
-  route: "sonnet",
-  target: "gemini/gemini-2.5-pro",
-  provider: "gemini",
-  keyLabel: "GEMINI_API_KEY#1",
-  stream: true,
-  status: 200,
-  outcome: "ok",
-  errorType: undefined,
-  errorCode: undefined,
-  errorMessage: undefined,
   attempts: 2,
   inputTokens: 1200,
   outputTokens: 80,
   cacheReadTokens: 1000,
-  stopReason: "end_turn",
-  sessionId: undefined,
-};
+});
 
 it("exposes request series, key gauges from /status and process metrics", async () => {
   const dir = mkdtempSync(join(tmpdir(), "ccgate-metrics-"));
