@@ -9,9 +9,10 @@
  * stall, HTTP errors, first-byte delay). Every delay is clamped by `maxDelayMs`, every stall by
  * `maxStallMs`, so a test can never hang on the fake. The fake shares no code with the gateway.
  */
-import { randomBytes } from "node:crypto";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import { listenLocal, writeChunk } from "./http-stream.js";
+import { fakeId, listenLocal, splitPieces, writeChunk } from "./http-stream.js";
+
+export { splitPieces } from "./http-stream.js";
 
 // ---------------------------------------------------------------------------------------------
 // Scripts
@@ -62,20 +63,6 @@ export interface FakeReplyOptions {
   inputTokens?: number;
   outputTokens?: number;
   messageId?: string;
-}
-
-function fakeId(prefix: string): string {
-  return prefix + randomBytes(12).toString("base64url").replace(/[-_]/g, "x");
-}
-
-/** Split on code points (never inside a surrogate pair) into `n` nearly equal pieces. */
-export function splitPieces(text: string, n: number): string[] {
-  const chars = Array.from(text);
-  const count = Math.max(1, Math.min(n, chars.length));
-  const size = Math.ceil(chars.length / count);
-  const pieces: string[] = [];
-  for (let i = 0; i < chars.length; i += size) pieces.push(chars.slice(i, i + size).join(""));
-  return pieces.length > 0 ? pieces : [""];
 }
 
 function ev(event: string, data: Record<string, unknown>): FakeStep {

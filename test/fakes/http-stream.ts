@@ -3,6 +3,7 @@
  * sleeps, SSE framing and backpressure-aware writes. Every wait here ends when its signal aborts,
  * so a fake never keeps a test (or the process) alive after it is closed.
  */
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -110,4 +111,19 @@ export async function listenLocal(
         server.closeAllConnections();
       }),
   };
+}
+
+/** A random id with a provider-style prefix (`msg_`, `toolu_`, `call_`, `chatcmpl-`…). */
+export function fakeId(prefix: string): string {
+  return prefix + randomBytes(12).toString("base64url").replace(/[-_]/g, "x");
+}
+
+/** Split on code points (never inside a surrogate pair) into `n` nearly equal pieces. */
+export function splitPieces(text: string, n: number): string[] {
+  const chars = Array.from(text);
+  const count = Math.max(1, Math.min(n, chars.length));
+  const size = Math.ceil(chars.length / count);
+  const pieces: string[] = [];
+  for (let i = 0; i < chars.length; i += size) pieces.push(chars.slice(i, i + size).join(""));
+  return pieces.length > 0 ? pieces : [""];
 }

@@ -2,33 +2,20 @@ import { describe, expect, it } from "vitest";
 import { combineSinks } from "../../src/telemetry/combine-sinks.js";
 import { createMetrics } from "../../src/telemetry/metrics.js";
 import type { RequestRecord, RequestSink } from "../../src/telemetry/request-record.js";
+import { requestRecord } from "../helpers/request-records.js";
 
 function record(overrides: Partial<RequestRecord> = {}): RequestRecord {
-  return {
+  return requestRecord({
     id: "req_1",
-    startedAt: Date.now(),
     durationMs: 1500,
     ttfbMs: 300,
-    endpoint: "messages",
-    requestedModel: "claude-sonnet-4-5",
     route: "default",
-    target: "gemini/gemini-2.5-pro",
-    provider: "gemini",
     keyLabel: "…abcd",
-    stream: true,
-    status: 200,
-    outcome: "ok",
-    errorType: undefined,
-    errorCode: undefined,
-    errorMessage: undefined,
-    attempts: 1,
     inputTokens: 100,
     outputTokens: 20,
     cacheReadTokens: 30,
-    stopReason: "end_turn",
-    sessionId: undefined,
     ...overrides,
-  };
+  });
 }
 
 /** The value of one exposition line, found by its exact series name with labels. */

@@ -7,35 +7,22 @@ import { openRequestLog, type RequestLog } from "../../src/telemetry/request-log
 import { defaultRequestLogPath } from "../../src/telemetry/request-log-path.js";
 import { redactSecrets } from "../../src/telemetry/request-log-schema.js";
 import type { RequestRecord } from "../../src/telemetry/request-record.js";
+import { requestRecord } from "../helpers/request-records.js";
 
 let seq = 0;
 function record(overrides: Partial<RequestRecord> = {}): RequestRecord {
   seq++;
-  return {
+  return requestRecord({
     id: `req_${seq}`,
     startedAt: 1_700_000_000_000 + seq * 1000,
     durationMs: 100,
     ttfbMs: 20,
-    endpoint: "messages",
-    requestedModel: "claude-sonnet-4-5",
     route: "default",
-    target: "gemini/gemini-2.5-pro",
-    provider: "gemini",
     keyLabel: "…abcd",
-    stream: true,
-    status: 200,
-    outcome: "ok",
-    errorType: undefined,
-    errorCode: undefined,
-    errorMessage: undefined,
-    attempts: 1,
     inputTokens: 10,
     outputTokens: 5,
-    cacheReadTokens: undefined,
-    stopReason: "end_turn",
-    sessionId: undefined,
     ...overrides,
-  };
+  });
 }
 
 let dir: string;
