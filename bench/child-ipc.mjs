@@ -14,12 +14,19 @@ export function serveChild(url, close) {
   // Two maxima: over the whole life (never reset) and over a window the parent resets per cell.
   let peakRss = process.memoryUsage.rss();
   let windowPeakRss = peakRss;
+  // What the RSS peak was made of: V8 heap (reserved) and memory outside it (Buffers, native).
+  let peakHeapTotal = 0;
+  let peakExternal = 0;
   const sample = () => {
-    const rss = process.memoryUsage.rss();
+    const { rss, heapTotal, external } = process.memoryUsage();
     if (rss > peakRss) peakRss = rss;
+    if (heapTotal > peakHeapTotal) peakHeapTotal = heapTotal;
+    if (external > peakExternal) peakExternal = external;
     if (rss > windowPeakRss) windowPeakRss = rss;
     return rss;
   };
+  // CPU time (user + system) this process spent since the window started.
+  let windowCpuStart = process.cpuUsage();
   const sampler = setInterval(sample, SAMPLE_MS);
   sampler.unref();
 
@@ -42,8 +49,21 @@ export function serveChild(url, close) {
     if (msg.type === "stats") {
       const rss = sample();
       const { heapUsed } = process.memoryUsage();
-      process.send?.({ type: "stats", id: msg.id, rss, peakRss, windowPeakRss, heapUsed });
-      if (msg.reset === true) windowPeakRss = rss;
+      process.send?.({
+        type: "stats",
+        id: msg.id,
+        rss,
+        peakRss,
+        windowPeakRss,
+        heapUsed,
+        peakHeapTotal,
+        peakExternal,
+        windowCpu: process.cpuUsage(windowCpuStart),
+      });
+      if (msg.reset === true) {
+        windowPeakRss = rss;
+        windowCpuStart = process.cpuUsage();
+      }
     } else if (msg.type === "stop") {
       void stop(0);
     }

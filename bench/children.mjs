@@ -46,7 +46,7 @@ export function startChild(name, file, env = {}, execArgv = []) {
 }
 
 let askId = 0;
-/** `stats` over IPC: {rss, peakRss, heapUsed}; undefined if the child is gone or silent. */
+/** `stats` over IPC: {rss, peakRss, windowPeakRss, heapUsed, peakHeapTotal, peakExternal}; undefined if the child is gone or silent. */
 export function stats(name, reset = false) {
   const child = children.get(name);
   if (child === undefined || !child.connected) return Promise.resolve(undefined);

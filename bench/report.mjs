@@ -96,7 +96,8 @@ export function render({ cells, derived, scenarios, memory, meta }) {
   );
   out.push("");
   out.push("Latency = time to last byte (body fully read); TTFB = time to first body byte; ms.");
-  out.push("server RSS = peak RSS of the process serving the target during the cell (direct: the fake).");
+  out.push("server RSS = peak RSS of the process serving the target during the cell (direct: the fake);");
+  out.push("CPU/req = that process's CPU time per answered request, µs: user + system (system).");
   out.push(
     table(
       [
@@ -110,6 +111,7 @@ export function render({ cells, derived, scenarios, memory, meta }) {
         "ttfb p99",
         "req/s",
         "server RSS",
+        "CPU/req",
         "errors",
       ],
       cells.map((c) => [
@@ -123,6 +125,9 @@ export function render({ cells, derived, scenarios, memory, meta }) {
         ms(c.ttfbP99),
         c.rps.toFixed(0),
         c.serverPeakRss === undefined ? "—" : `${(c.serverPeakRss / MIB).toFixed(0)} MiB`,
+        c.serverCpuUsPerRequest === undefined
+          ? "—"
+          : `${c.serverCpuUsPerRequest.toFixed(0)} (${c.serverSystemCpuUsPerRequest.toFixed(0)})`,
         c.errors,
       ]),
     ),

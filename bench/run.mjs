@@ -29,6 +29,8 @@ const RUN_DEADLINE_MS = 6 * 60_000;
 
 const QUICK = process.argv.includes("--quick");
 const CPU_PROF = process.argv.includes("--cpu-prof");
+/** `--only <key>`: run one scenario (small-json, small-sse, cc-sse), e.g. while profiling it. */
+const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
 const PROFILES = {
   // Bounded for ≈ 2–3 minutes on 2 cores in the worst case (every cell hitting its cap).
   full: {
@@ -44,7 +46,7 @@ const PROFILES = {
 };
 const profile = QUICK ? PROFILES.quick : PROFILES.full;
 const CONCURRENCIES = [1, 64];
-const TARGETS = ["direct", "proxy", "gateway"];
+const TARGETS = process.env.BENCH_TARGETS?.split(",") ?? ["direct", "proxy", "gateway"];
 /** The child process that serves each target (its RSS is the cell's). */
 const SERVER_OF = { direct: "fake", proxy: "proxy", gateway: "gateway" };
 
@@ -56,6 +58,15 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
     stopLoad.abort();
     void stopChildren().finally(() => process.exit(130));
   });
+}
+
+/** CPU µs (user + system, and system alone) per answered request; {} when unknown. */
+function perRequestCpu(cpu, requests) {
+  if (cpu === undefined || requests === 0) return {};
+  return {
+    serverCpuUsPerRequest: (cpu.user + cpu.system) / requests,
+    serverSystemCpuUsPerRequest: cpu.system / requests,
+  };
 }
 
 // ---- the run --------------------------------------------------------------------------------
@@ -79,6 +90,7 @@ async function main() {
   try {
     if (CPU_PROF) mkdirSync(dirname(RESULTS), { recursive: true });
     const profiling = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${dirname(RESULTS)}`] : [];
+    if (process.env.BENCH_GW_FLAGS) profiling.push(...process.env.BENCH_GW_FLAGS.split(" "));
     urls.gateway = await startChild(
       "gateway",
       "gateway-child.mjs",
@@ -92,7 +104,9 @@ async function main() {
   console.error(`fake ${urls.fake}  proxy ${urls.proxy}  gateway ${urls.gateway ?? "(not running)"}`);
 
   const client = createClient(Math.max(...CONCURRENCIES));
-  const list = scenarios();
+  const all = scenarios();
+  const list = all.filter((s) => ONLY === undefined || s.key === ONLY);
+  if (list.length === 0) throw new Error(`--only: no scenario "${ONLY}" (small-json, small-sse, cc-sse)`);
   const cells = [];
   // JIT warm-up of every path in every process before anything is measured; answers still checked.
   let warmErrors = 0;
@@ -137,6 +151,8 @@ async function main() {
           target: name,
           ...cell,
           serverPeakRss: server?.windowPeakRss,
+          // The serving process's CPU time per answered request (warm-up excluded), µs.
+          ...perRequestCpu(server?.windowCpu, cell.requests),
         });
         console.error(
           `${scenario.label.padEnd(24)} c=${String(concurrency).padEnd(3)} ${name.padEnd(8)} ${fmtCell(cell)}`,
@@ -149,6 +165,16 @@ async function main() {
 
   const [fake, proxy, gateway] = await Promise.all([stats("fake"), stats("proxy"), stats("gateway")]);
   const memory = { fake: fake?.peakRss, proxy: proxy?.peakRss, gateway: gateway?.peakRss };
+  const MiB = (bytes) => `${((bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`;
+  for (const [name, s] of [
+    ["fake", fake],
+    ["proxy", proxy],
+    ["gateway", gateway],
+  ]) {
+    console.error(
+      `${name}: peak RSS ${MiB(s?.peakRss)}, peak V8 heap ${MiB(s?.peakHeapTotal)}, peak external ${MiB(s?.peakExternal)}`,
+    );
+  }
   await stopChildren();
   clearTimeout(deadline);
 
@@ -163,9 +189,9 @@ async function main() {
     counts: profile,
     elapsedMs: performance.now() - started,
     bodies: {
-      smallAnthropicBytes: Buffer.byteLength(JSON.stringify(list[0].anthropic)),
-      claudeCodeAnthropicBytes: Buffer.byteLength(JSON.stringify(list[2].anthropic)),
-      claudeCodeGeminiBytes: Buffer.byteLength(JSON.stringify(toGeminiBody(list[2].anthropic))),
+      smallAnthropicBytes: Buffer.byteLength(JSON.stringify(all[0].anthropic)),
+      claudeCodeAnthropicBytes: Buffer.byteLength(JSON.stringify(all[2].anthropic)),
+      claudeCodeGeminiBytes: Buffer.byteLength(JSON.stringify(toGeminiBody(all[2].anthropic))),
       chunks: { small: chunkCountOf(SMALL_MODEL), claudeCode: chunkCountOf(CLAUDE_CODE_MODEL) },
     },
   };
