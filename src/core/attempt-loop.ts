@@ -8,6 +8,7 @@
 import type { MessagesRequest } from "../protocol/anthropic/request-schema.js";
 import { isContentEvent, type StreamEvent } from "../protocol/anthropic/types.js";
 import { clientAborted, GatewayError, toGatewayError } from "./errors.js";
+import { type EventBatch, emit } from "./event-batches.js";
 import type { AttemptContext } from "./provider.js";
 import { summarize } from "./summarize-failures.js";
 import { backoff, delay, linkedSignal } from "./timing.js";
@@ -73,8 +74,8 @@ function isRefusal(x: Admission | Refusal): x is Refusal {
   return "refused" in x;
 }
 
-/** Runs the attempts; yields the events of the one that commits. Throws if none does. */
-export async function* runAttempts(options: AttemptLoopOptions): AsyncGenerator<StreamEvent> {
+/** Runs the attempts; yields the event batches of the one that commits. Throws if none does. */
+export async function* runAttempts(options: AttemptLoopOptions): AsyncGenerator<EventBatch> {
   const { guard } = options;
   const deadline = Date.now() + options.budgetMs;
   const { signal, timeout, dispose } = linkedSignal(options.signal, options.totalTimeoutMs);
@@ -85,7 +86,7 @@ export async function* runAttempts(options: AttemptLoopOptions): AsyncGenerator<
   let tries = 0;
 
   // One attempt with its same-key retries. Returns true when it committed and finished.
-  async function* run(attempt: Attempt, first: Admission): AsyncGenerator<StreamEvent, boolean> {
+  async function* run(attempt: Attempt, first: Admission): AsyncGenerator<EventBatch, boolean> {
     let admission: Admission | Refusal = first;
     for (let retry = 0; ; retry++) {
       if (isRefusal(admission)) {
@@ -139,34 +140,36 @@ async function* once(
   options: AttemptLoopOptions,
   signal: AbortSignal,
   timeout: { readonly aborted: boolean },
-): AsyncGenerator<StreamEvent, "done" | GatewayError> {
+): AsyncGenerator<EventBatch, "done" | GatewayError> {
   let response: UpstreamResponse | undefined;
   let committed = false;
   let succeeded = false;
   // A non-streaming client sees nothing until the message is complete, so its attempt can
   // still fail over after content: it commits at `message_stop`.
-  const commitAt = options.commitAtEnd === true ? "message_stop" : undefined;
+  const commits = options.commitAtEnd === true ? isMessageStop : isContentEvent;
   try {
     const ctx = attemptContext(options, attempt, await credentialOf(attempt, signal));
     const upstreamRequest = attempt.upstream.provider.buildRequest(ctx);
     response = await attempt.upstream.transport.send(upstreamRequest, attempt.upstream.provider, signal);
-    const held: StreamEvent[] = [];
-    for await (const event of attempt.upstream.provider.decodeStream(response.body, ctx)) {
+    // Before the commit point, events wait here (a failure now must stay invisible).
+    let held: StreamEvent[] = [];
+    for await (const batch of attempt.upstream.provider.decodeStream(response.body, ctx)) {
       // Success is recorded before message_stop goes out: a consumer that stops right after it
       // (the non-stream accumulator) never resumes this generator.
-      if (event.type === "message_stop" && !succeeded) {
+      if (!succeeded && batch.some(isMessageStop)) {
         succeeded = true;
         options.guard.onSuccess(attempt, admission, options.session);
       }
       if (committed) {
-        yield event;
+        yield batch;
         continue;
       }
-      held.push(event);
-      if (commitAt === undefined ? !isContentEvent(event) : event.type !== commitAt) continue;
+      if (held.length === 0) held = batch;
+      else emit(held, batch);
+      if (!batch.some(commits)) continue;
       committed = true;
-      yield* held;
-      held.length = 0;
+      yield held;
+      held = [];
     }
     if (!committed) return truncatedBeforeContent();
     if (!succeeded) {
@@ -186,6 +189,10 @@ async function* once(
     response?.close();
     admission.release();
   }
+}
+
+function isMessageStop(event: StreamEvent): boolean {
+  return event.type === "message_stop";
 }
 
 function targetOf(attempt: Attempt): string {

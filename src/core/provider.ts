@@ -7,8 +7,8 @@
  * `decodeError` turns a non-2xx upstream answer into one `GatewayError`.
  */
 import type { CountTokensRequest, MessagesRequest } from "../protocol/anthropic/request-schema.js";
-import type { StreamEvent } from "../protocol/anthropic/types.js";
 import type { GatewayError } from "./errors.js";
+import type { EventBatch } from "./event-batches.js";
 
 export type ProviderType = "gemini" | "openai" | "anthropic" | "vertex";
 
@@ -50,8 +50,11 @@ export interface Provider {
   readonly handlesStopSequences?: boolean;
   /** The streaming request for one attempt. The gateway always streams upstream. */
   buildRequest(ctx: AttemptContext): UpstreamRequest;
-  /** Upstream 2xx body bytes → Anthropic events, as they arrive. Throws GatewayError on a broken stream. */
-  decodeStream(body: AsyncIterable<Uint8Array>, ctx: AttemptContext): AsyncIterable<StreamEvent>;
+  /**
+   * Upstream 2xx body bytes → Anthropic events as they arrive, one batch per upstream read
+   * (event-batches.ts). Throws GatewayError on a broken stream.
+   */
+  decodeStream(body: AsyncIterable<Uint8Array>, ctx: AttemptContext): AsyncIterable<EventBatch>;
   /** A non-2xx upstream answer → one GatewayError (class decides failover). */
   decodeError(status: number, headers: UpstreamHeaders, body: string): GatewayError;
   /**

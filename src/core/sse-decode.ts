@@ -1,5 +1,6 @@
 /**
- * Upstream SSE bytes → messages, as an async generator (backpressure and `finally` for free).
+ * Upstream SSE bytes → messages, as an async generator (backpressure and `finally` for free)
+ * yielding the messages of each read together (event-batches.ts says why).
  *
  * eventsource-parser handles the WHATWG framing rules: `\n`, `\r` and `\r\n` line ends, events
  * split anywhere across reads, multi-line `data:`. Bytes are decoded with a streaming
@@ -12,7 +13,7 @@ export interface SseMessage {
   data: string;
 }
 
-export async function* decodeSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseMessage> {
+export async function* decodeSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseMessage[]> {
   const decoder = new TextDecoder("utf-8");
   let pending: SseMessage[] = [];
   const parser = createParser({
@@ -28,7 +29,7 @@ export async function* decodeSse(body: AsyncIterable<Uint8Array>): AsyncGenerato
     if (pending.length > 0) {
       const ready = pending;
       pending = [];
-      yield* ready;
+      yield ready;
     }
   }
   parser.feed(decoder.decode());
@@ -39,5 +40,5 @@ export async function* decodeSse(body: AsyncIterable<Uint8Array>): AsyncGenerato
   // A final event without its blank line is incomplete by the SSE rules: eventsource-parser
   // drops it on reset, and the decoder then sees a stream that ended early.
   parser.reset({ consume: false });
-  yield* pending;
+  if (pending.length > 0) yield pending;
 }

@@ -10,6 +10,7 @@
  */
 import type { FastifyReply } from "fastify";
 import type { GatewayError } from "../core/errors.js";
+import type { EventBatch } from "../core/event-batches.js";
 import { encodeSseEvent } from "../protocol/anthropic/sse-encode.js";
 import type { StreamEvent } from "../protocol/anthropic/types.js";
 import { errorBody, sendError } from "./errors.js";
@@ -34,11 +35,11 @@ export interface SseResponseOptions {
 
 export async function sendSse(
   reply: FastifyReply,
-  events: AsyncIterable<StreamEvent>,
+  batches: AsyncIterable<EventBatch>,
   options: SseResponseOptions,
 ): Promise<void> {
   const raw = reply.raw;
-  const iterator = events[Symbol.asyncIterator]();
+  const iterator = batches[Symbol.asyncIterator]();
   let writer: SseWriter | undefined;
 
   const commit = (first: StreamEvent | undefined): SseWriter => {
@@ -67,9 +68,15 @@ export async function sendSse(
       const next = await iterator.next();
       ping.refresh();
       if (next.done) break;
-      writer ??= commit(next.value);
-      options.observe?.(next.value);
-      const backpressure = writer.push(encodeSseEvent(next.value));
+      const batch = next.value;
+      if (batch.length === 0) continue;
+      writer ??= commit(batch[0]);
+      let frames = "";
+      for (const event of batch) {
+        options.observe?.(event);
+        frames += encodeSseEvent(event);
+      }
+      const backpressure = writer.push(frames);
       if (backpressure !== undefined) await backpressure;
     }
   } catch (err) {

@@ -20,11 +20,19 @@ export async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-export async function* fromArray(events: StreamEvent[], delayMs = 0): AsyncGenerator<StreamEvent> {
+/** Events as a batched stream (event-batches.ts), one event per batch: the finest batching. */
+export async function* fromArray(events: StreamEvent[], delayMs = 0): AsyncGenerator<StreamEvent[]> {
   for (const e of events) {
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-    yield e;
+    yield [e];
   }
+}
+
+/** Every event of a batched stream, in order. */
+export async function collectEvents(batches: AsyncIterable<readonly StreamEvent[]>): Promise<StreamEvent[]> {
+  const out: StreamEvent[] = [];
+  for await (const batch of batches) out.push(...batch);
+  return out;
 }
 
 /** The bytes as an async body, cut at the given offsets (sorted, deduplicated, in range). */

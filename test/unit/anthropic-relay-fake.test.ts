@@ -111,7 +111,7 @@ async function run(
     if (res.statusCode >= 300) {
       throw provider.decodeError(res.statusCode, res.headers, await res.body.text());
     }
-    for await (const event of provider.decodeStream(res.body, ctx)) events.push(event);
+    for await (const batch of provider.decodeStream(res.body, ctx)) events.push(...batch);
   } catch (error) {
     return { events, error };
   }

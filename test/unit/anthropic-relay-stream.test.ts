@@ -51,14 +51,14 @@ function randomChunked(data: Uint8Array, seed: number): Uint8Array[] {
 
 async function decode(chunks: Uint8Array[]): Promise<StreamEvent[]> {
   const events: StreamEvent[] = [];
-  for await (const event of provider.decodeStream(fromChunks(chunks), ctx)) events.push(event);
+  for await (const batch of provider.decodeStream(fromChunks(chunks), ctx)) events.push(...batch);
   return events;
 }
 
 async function decodeUntilThrow(chunks: Uint8Array[]): Promise<{ events: StreamEvent[]; error: unknown }> {
   const events: StreamEvent[] = [];
   try {
-    for await (const event of provider.decodeStream(fromChunks(chunks), ctx)) events.push(event);
+    for await (const batch of provider.decodeStream(fromChunks(chunks), ctx)) events.push(...batch);
   } catch (error) {
     return { events, error };
   }
@@ -225,7 +225,7 @@ describe("anthropic relay decodeStream: pass-through", () => {
       }
     }
     const events: StreamEvent[] = [];
-    for await (const event of provider.decodeStream(body(), ctx)) events.push(event);
+    for await (const batch of provider.decodeStream(body(), ctx)) events.push(...batch);
     expect(events.at(-1)).toEqual({ type: "message_stop" });
     expect(pulledAfterStop).toBe(false);
     expect(released).toBe(true);
@@ -376,7 +376,7 @@ describe("anthropic relay decodeStream: failures", () => {
     }
     const events: StreamEvent[] = [];
     await expect(async () => {
-      for await (const event of provider.decodeStream(body(), ctx)) events.push(event);
+      for await (const batch of provider.decodeStream(body(), ctx)) events.push(...batch);
     }).rejects.toThrow("socket hang up");
     expect(events).toHaveLength(3);
   });

@@ -230,7 +230,7 @@ async function decode(chunks: readonly unknown[], cuts: readonly number[] = [], 
     yield bytes.slice(at);
   }
   const events: StreamEvent[] = [];
-  for await (const event of decodeGeminiStream(body(), ctx(model))) events.push(event);
+  for await (const batch of decodeGeminiStream(body(), ctx(model))) events.push(...batch);
   return events;
 }
 
@@ -353,7 +353,7 @@ describe("stream: groundingMetadata → web search blocks and citations", () => 
   it("accumulates to the message shape the SDK expects", async () => {
     const message = await accumulateMessage(
       (async function* () {
-        yield* await decode(grounded());
+        yield await decode(grounded());
       })(),
     );
     expect(message.stop_reason).toBe("end_turn");
@@ -483,7 +483,7 @@ describe("stream: groundingMetadata → web search blocks and citations", () => 
     );
     const message = await accumulateMessage(
       (async function* () {
-        yield* events;
+        yield events;
       })(),
     );
     expect(message.content[1]).toEqual({

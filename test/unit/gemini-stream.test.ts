@@ -40,7 +40,8 @@ interface Run {
 async function run(bytes: Uint8Array, model: string, cuts: readonly number[] = []): Promise<Run> {
   const events: StreamEvent[] = [];
   try {
-    for await (const event of decodeGeminiStream(bytesBody(bytes, cuts), ctxFor(model))) events.push(event);
+    for await (const batch of decodeGeminiStream(bytesBody(bytes, cuts), ctxFor(model)))
+      events.push(...batch);
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err;
     return { events, error: err };
@@ -476,8 +477,8 @@ describe("decodeGeminiStream: behaviour", () => {
       }
     }
     const seenAt: number[] = [];
-    for await (const event of decodeGeminiStream(body(), ctxFor("m"))) {
-      if (event.type === "content_block_delta") seenAt.push(pulled);
+    for await (const batch of decodeGeminiStream(body(), ctxFor("m"))) {
+      for (const event of batch) if (event.type === "content_block_delta") seenAt.push(pulled);
     }
     expect(seenAt).toEqual([1, 2, 3]);
   });

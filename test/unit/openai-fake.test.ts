@@ -72,7 +72,7 @@ async function attempt(ctx: AttemptContext, options: OpenAIOptions = {}): Promis
   }
   const events: StreamEvent[] = [];
   try {
-    for await (const event of provider.decodeStream(res.body, ctx)) events.push(event);
+    for await (const batch of provider.decodeStream(res.body, ctx)) events.push(...batch);
   } catch (error) {
     return { status: res.status, events, error };
   }

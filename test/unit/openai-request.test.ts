@@ -357,12 +357,13 @@ describe("buildRequest: Gemini OpenAI-compat thought signatures", () => {
       yield new TextEncoder().encode(text);
     }
     const ids: string[] = [];
-    for await (const event of decodeChatStream(
+    for await (const batch of decodeChatStream(
       body(),
       ctxOf({ messages: [user("go")] }, { upstreamModel: model }),
     )) {
-      if (event.type === "content_block_start" && event.content_block.type === "tool_use")
-        ids.push(event.content_block.id);
+      for (const event of batch)
+        if (event.type === "content_block_start" && event.content_block.type === "tool_use")
+          ids.push(event.content_block.id);
     }
     return ids;
   }

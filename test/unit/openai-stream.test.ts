@@ -36,8 +36,8 @@ async function run(
   const events: StreamEvent[] = [];
   let error: GatewayError | undefined;
   try {
-    for await (const event of decodeChatStream(bytesBody(bytes, cuts), ctxFor(upstreamModel), requireDone))
-      events.push(event);
+    for await (const batch of decodeChatStream(bytesBody(bytes, cuts), ctxFor(upstreamModel), requireDone))
+      events.push(...batch);
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err;
     error = err;

@@ -12,23 +12,25 @@ describe("decodeSse", () => {
     ];
     const bytes = Buffer.byteLength(text);
     for (let i = 1; i < bytes; i++) {
-      expect(await collect(decodeSse(chunked(text, [i])))).toEqual(expected);
+      expect((await collect(decodeSse(chunked(text, [i])))).flat()).toEqual(expected);
     }
     expect(
-      await collect(
-        decodeSse(
-          chunked(
-            text,
-            Array.from({ length: bytes }, (_, i) => i),
+      (
+        await collect(
+          decodeSse(
+            chunked(
+              text,
+              Array.from({ length: bytes }, (_, i) => i),
+            ),
           ),
-        ),
-      ),
+        )
+      ).flat(),
     ).toEqual(expected);
   });
 
   it("drops a final event that lacks its blank line (an incomplete stream)", async () => {
     expect(await collect(decodeSse(chunked("data: 1\n\ndata: 2\n")))).toEqual([
-      { event: undefined, data: "1" },
+      [{ event: undefined, data: "1" }],
     ]);
   });
 });

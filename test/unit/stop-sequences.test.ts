@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { EventBuilder } from "../../src/core/event-builder.js";
 import { withStopSequences } from "../../src/core/stop-sequences.js";
 import { accumulateMessage } from "../../src/protocol/anthropic/accumulate.js";
-import { collect, fromArray } from "../helpers/streams.js";
+import { collectEvents, fromArray } from "../helpers/streams.js";
 
 function textStream(pieces: string[]) {
   const b = new EventBuilder({ model: "m" });
@@ -16,7 +16,7 @@ describe("withStopSequences", () => {
     async function* source() {
       for (const e of textStream(["Hello wor", "ld, then ST", "OP and more", " text"])) {
         pulled++;
-        yield e;
+        yield [e];
       }
     }
     const message = await accumulateMessage(withStopSequences(source(), ["STOP", "never"]));
@@ -29,7 +29,7 @@ describe("withStopSequences", () => {
   });
 
   it("passes everything through when no sequence matches, releasing held text in order", async () => {
-    const events = await collect(withStopSequences(fromArray(textStream(["abc", "de", "f"])), ["xyz"]));
+    const events = await collectEvents(withStopSequences(fromArray(textStream(["abc", "de", "f"])), ["xyz"]));
     const message = await accumulateMessage(fromArray(events));
     expect(message.content).toEqual([{ type: "text", text: "abcdef" }]);
     expect(message.stop_reason).toBe("end_turn");

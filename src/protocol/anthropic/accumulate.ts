@@ -5,22 +5,40 @@
 import { GatewayError, STATUS_FOR_TYPE } from "../../core/errors.js";
 import type { ContentBlock, Message, StreamEvent } from "./types.js";
 
-export async function accumulateMessage(events: AsyncIterable<StreamEvent>): Promise<Message> {
-  let message: Message | undefined;
-  const partialJson = new Map<number, string>();
-  for await (const event of events) {
+export async function accumulateMessage(batches: AsyncIterable<readonly StreamEvent[]>): Promise<Message> {
+  const accumulator = new MessageAccumulator();
+  for await (const batch of batches) {
+    for (const event of batch) {
+      const message = accumulator.add(event);
+      if (message !== undefined) return message;
+    }
+  }
+  throw new GatewayError({
+    code: "UPSTREAM_TRUNCATED",
+    message: "The upstream stream ended before the message was complete",
+    type: "overloaded_error",
+    status: 529,
+    class: "transient",
+  });
+}
+
+class MessageAccumulator {
+  private message: Message | undefined;
+  private readonly partialJson = new Map<number, string>();
+
+  /** Fold in one event; returns the finished Message at `message_stop`. */
+  add(event: StreamEvent): Message | undefined {
+    const { message, partialJson } = this;
     switch (event.type) {
       case "message_start":
-        message = { ...event.message, content: [], usage: { ...event.message.usage } };
-        break;
+        this.message = { ...event.message, content: [], usage: { ...event.message.usage } };
+        return undefined;
       case "content_block_start":
         requireMessage(message).content[event.index] = { ...event.content_block } as ContentBlock;
-        break;
-      case "content_block_delta": {
-        const block = requireMessage(message).content[event.index];
-        applyDelta(block, event, partialJson);
-        break;
-      }
+        return undefined;
+      case "content_block_delta":
+        applyDelta(requireMessage(message).content[event.index], event, partialJson);
+        return undefined;
       case "content_block_stop": {
         const block = requireMessage(message).content[event.index];
         const json = partialJson.get(event.index);
@@ -28,7 +46,7 @@ export async function accumulateMessage(events: AsyncIterable<StreamEvent>): Pro
           block.input = json === "" ? {} : (JSON.parse(json) as Record<string, unknown>);
           partialJson.delete(event.index);
         }
-        break;
+        return undefined;
       }
       case "message_delta": {
         const m = requireMessage(message);
@@ -37,12 +55,12 @@ export async function accumulateMessage(events: AsyncIterable<StreamEvent>): Pro
         // Cumulative totals; a missing (or null) counter keeps its value (SDK semantics, protocol.md B.5).
         for (const [k, v] of Object.entries(event.usage))
           if (v !== undefined && v !== null) Object.assign(m.usage, { [k]: v });
-        break;
+        return undefined;
       }
       case "message_stop":
         return requireMessage(message);
       case "ping":
-        break;
+        return undefined;
       case "error":
         throw new GatewayError({
           code: "STREAM_ERROR",
@@ -57,13 +75,6 @@ export async function accumulateMessage(events: AsyncIterable<StreamEvent>): Pro
       }
     }
   }
-  throw new GatewayError({
-    code: "UPSTREAM_TRUNCATED",
-    message: "The upstream stream ended before the message was complete",
-    type: "overloaded_error",
-    status: 529,
-    class: "transient",
-  });
 }
 
 function requireMessage(message: Message | undefined): Message {

@@ -14,8 +14,9 @@
  *   without one is a truncated answer, never a complete one).
  */
 import { upstreamUnavailable } from "../../core/errors.js";
+import { decodeWith, type EventBatch, type StreamDecoder } from "../../core/event-batches.js";
 import type { AttemptContext } from "../../core/provider.js";
-import { decodeSse } from "../../core/sse-decode.js";
+import type { SseMessage } from "../../core/sse-decode.js";
 import type { StreamEvent } from "../../protocol/anthropic/types.js";
 import { decodeInBandError } from "./errors.js";
 
@@ -80,42 +81,56 @@ const PASSED_THROUGH: ReadonlySet<string> = new Set([
 ]);
 
 /** Decode an Anthropic-compatible upstream's SSE body. Throws GatewayError on a broken stream. */
-export async function* decodeAnthropicStream(
+export function decodeAnthropicStream(
   body: AsyncIterable<Uint8Array>,
   ctx: Pick<AttemptContext, "requestedModel">,
-): AsyncGenerator<StreamEvent> {
-  let started = false;
-  for await (const sse of decodeSse(body)) {
+): AsyncGenerator<EventBatch> {
+  return decodeWith(body, new RelayStreamDecoder(ctx.requestedModel));
+}
+
+class RelayStreamDecoder implements StreamDecoder {
+  private started = false;
+  private stopped = false;
+
+  constructor(private readonly requestedModel: string) {}
+
+  message(sse: SseMessage, out: StreamEvent[]): boolean {
     const event = parseEvent(sse.data);
     switch (event.type) {
       case "ping":
-        continue;
+        return false;
       case "error":
         throw decodeInBandError(event);
       case "message_start": {
         const message = event.message;
-        if (started || !isRecord(message)) throw malformed("unexpected message_start", event);
-        started = true;
+        if (this.started || !isRecord(message)) throw malformed("unexpected message_start", event);
+        this.started = true;
         // The parsed object is ours: rewriting in place avoids a copy per stream.
-        message.model = ctx.requestedModel;
-        yield asStreamEvent(event);
-        continue;
+        message.model = this.requestedModel;
+        out.push(asStreamEvent(event));
+        return false;
       }
       case "message_stop":
-        if (!started) throw malformed("message_stop before message_start", event);
-        yield asStreamEvent(event);
-        // The answer is complete; returning releases the upstream body.
-        return;
+        if (!this.started) throw malformed("message_stop before message_start", event);
+        out.push(asStreamEvent(event));
+        // The answer is complete; reading stops, which releases the upstream body.
+        this.stopped = true;
+        return true;
       default:
-        if (!PASSED_THROUGH.has(event.type)) continue; // a future event type: not ours to forward
-        if (!started) throw malformed(`${event.type} before message_start`, event);
+        if (!PASSED_THROUGH.has(event.type)) return false; // a future event type: not ours to forward
+        if (!this.started) throw malformed(`${event.type} before message_start`, event);
         if (!isWellFormed(event)) throw malformed(`${event.type} is missing a field`, event);
-        yield asStreamEvent(event);
+        out.push(asStreamEvent(event));
+        return false;
     }
   }
-  throw upstreamUnavailable(
-    started ? "Upstream stream ended before message_stop" : "Upstream stream ended without any event",
-    undefined,
-    "UPSTREAM_TRUNCATED",
-  );
+
+  end(): void {
+    if (this.stopped) return;
+    throw upstreamUnavailable(
+      this.started ? "Upstream stream ended before message_stop" : "Upstream stream ended without any event",
+      undefined,
+      "UPSTREAM_TRUNCATED",
+    );
+  }
 }

@@ -10,9 +10,10 @@
  */
 import type { GenerateContentResponse, Part } from "@google/genai";
 import { GatewayError } from "../../core/errors.js";
+import { decodeWith, type EventBatch, emit, type StreamDecoder } from "../../core/event-batches.js";
 import { EventBuilder } from "../../core/event-builder.js";
 import type { AttemptContext } from "../../core/provider.js";
-import { decodeSse } from "../../core/sse-decode.js";
+import type { SseMessage } from "../../core/sse-decode.js";
 import type { StreamEvent } from "../../protocol/anthropic/types.js";
 import { decodeGeminiError } from "./errors.js";
 import { GroundingEmitter, type GroundingPiece, readGroundingMetadata } from "./grounding.js";
@@ -37,78 +38,56 @@ interface Chunk {
 type ResponseField = keyof Pick<GenerateContentResponse, "candidates" | "promptFeedback" | "usageMetadata">;
 
 /** Decode one Gemini SSE response body; see the module comment for the guarantees. */
-export async function* decodeGeminiStream(
+export function decodeGeminiStream(
   body: AsyncIterable<Uint8Array>,
   ctx: AttemptContext,
-): AsyncGenerator<StreamEvent> {
-  const builder = new EventBuilder({ model: ctx.requestedModel });
-  const grounding = new GroundingEmitter(builder);
-  const model = ctx.upstreamModel;
-  let chunks = 0;
+): AsyncGenerator<EventBatch> {
+  return decodeWith(body, new GeminiStreamDecoder(ctx));
+}
+
+class GeminiStreamDecoder implements StreamDecoder {
+  private readonly builder: EventBuilder;
+  private readonly grounding: GroundingEmitter;
+  private readonly model: string;
+  private chunks = 0;
   // Some chunk held a part or a finish reason (not just empty candidates or usage).
-  let answered = false;
-  let finishReason: string | undefined;
-  let blocked = false;
+  private answered = false;
+  private finishReason: string | undefined;
+  private blocked = false;
   // Which kind of block the builder has open, so a thinking block gets its signature once.
-  let open: "thinking" | "other" | undefined;
+  private open: "thinking" | "other" | undefined;
 
-  for await (const message of decodeSse(body)) {
+  constructor(ctx: AttemptContext) {
+    this.builder = new EventBuilder({ model: ctx.requestedModel });
+    this.grounding = new GroundingEmitter(this.builder);
+    this.model = ctx.upstreamModel;
+  }
+
+  message(message: SseMessage, out: StreamEvent[]): boolean {
     const data = message.data.trim();
-    if (data === "" || data === "[DONE]") continue; // not Gemini's, but harmless from a relay
+    if (data === "" || data === "[DONE]") return false; // not Gemini's, but harmless from a relay
+    const { builder, grounding } = this;
     const chunk = parseChunk(data);
-    chunks++;
+    this.chunks++;
     if (chunk.usage !== undefined) builder.setUsage(mapGeminiUsage(chunk.usage));
-    yield* builder.start();
-    answered ||= chunk.parts.length > 0 || chunk.finishReason !== undefined;
+    emit(out, builder.start());
+    this.answered ||= chunk.parts.length > 0 || chunk.finishReason !== undefined;
 
-    for (const part of chunk.parts) {
-      if (part.functionCall !== undefined) {
-        const call = part.functionCall;
-        if (typeof call.name !== "string" || call.name === "") {
-          throw malformed("Gemini returned a function call without a name");
-        }
-        const id = encodeToolUseId({
-          model,
-          ...(part.thoughtSignature !== undefined && { signature: part.thoughtSignature }),
-          ...(call.id !== undefined && { geminiId: call.id }),
-        });
-        yield* builder.toolCall(id, call.name, call.args ?? {});
-        open = undefined;
-      } else if (part.thought === true) {
-        const text = typeof part.text === "string" ? part.text : "";
-        const signature = part.thoughtSignature;
-        if (text === "" && signature === undefined) continue;
-        // Every thinking block carries a signature (Claude Code echoes it, F.6): the block's
-        // first part sets one (with or without Gemini's), a later part's signature replaces it.
-        const fresh = open !== "thinking";
-        yield* builder.thinking(
-          text,
-          fresh || signature !== undefined ? encodeThinkingSignature(model, signature) : undefined,
-        );
-        open = "thinking";
-      } else if (typeof part.text === "string" && part.text !== "") {
-        // A signature on a text part has no Anthropic slot; echoing it is recommended, not
-        // enforced (F.6), so it is dropped. So is an empty-text part that only carries one.
-        yield* builder.text(part.text);
-        grounding.noteText(part.text);
-        open = "other";
-      }
-      // Other part kinds (inlineData, executableCode, …) are never requested by the gateway.
-    }
+    for (const part of chunk.parts) this.part(part, out);
 
     if (chunk.grounding !== undefined) {
       grounding.add(chunk.grounding);
       // Searches complete before any answer text lead the answer, as on Anthropic's API.
       const early = grounding.beforeAnswer();
-      if (early.length > 0) open = undefined;
-      yield* early;
+      if (early.length > 0) this.open = undefined;
+      emit(out, early);
     }
 
-    if (chunk.blockReason !== undefined && !chunk.hasCandidate && !blocked) {
+    if (chunk.blockReason !== undefined && !chunk.hasCandidate && !this.blocked) {
       // Prompt blocked, no candidate (F.3): a valid refusal whose only text says why.
       const detail = chunk.blockMessage !== undefined ? `: ${chunk.blockMessage}` : "";
-      yield* builder.text(`Gemini blocked the prompt (${chunk.blockReason})${detail}`);
-      blocked = true;
+      emit(out, builder.text(`Gemini blocked the prompt (${chunk.blockReason})${detail}`));
+      this.blocked = true;
     }
     if (chunk.finishReason !== undefined) {
       const outcome = mapGeminiFinishReason(chunk.finishReason, builder.hasToolCalls);
@@ -116,37 +95,80 @@ export async function* decodeGeminiStream(
         const detail = chunk.finishMessage !== undefined ? `: ${chunk.finishMessage.slice(0, 300)}` : "";
         throw malformed(`Gemini ended the answer with ${outcome.reason}, no usable output${detail}`);
       }
-      finishReason = chunk.finishReason;
+      this.finishReason = chunk.finishReason;
       // Citations go on the answer block while it is still open, then the search blocks follow.
-      yield* grounding.citations();
-      yield* grounding.searches();
+      emit(out, grounding.citations());
+      emit(out, grounding.searches());
       // Close the block now; usage may still follow, so the message ends when the body does.
-      yield* builder.closeBlock();
-      open = undefined;
+      emit(out, builder.closeBlock());
+      this.open = undefined;
     }
+    return false;
   }
 
-  if (finishReason !== undefined) {
-    const outcome = mapGeminiFinishReason(finishReason, builder.hasToolCalls);
-    if (outcome.kind === "malformed") throw malformed(`Gemini ended the answer with ${outcome.reason}`);
-    yield* grounding.searches(); // metadata that trailed the finish reason
-    yield* builder.finish(outcome.stopReason);
-    return;
+  private part(part: Part, out: StreamEvent[]): void {
+    const { builder } = this;
+    if (part.functionCall !== undefined) {
+      const call = part.functionCall;
+      if (typeof call.name !== "string" || call.name === "") {
+        throw malformed("Gemini returned a function call without a name");
+      }
+      const id = encodeToolUseId({
+        model: this.model,
+        ...(part.thoughtSignature !== undefined && { signature: part.thoughtSignature }),
+        ...(call.id !== undefined && { geminiId: call.id }),
+      });
+      emit(out, builder.toolCall(id, call.name, call.args ?? {}));
+      this.open = undefined;
+    } else if (part.thought === true) {
+      const text = typeof part.text === "string" ? part.text : "";
+      const signature = part.thoughtSignature;
+      if (text === "" && signature === undefined) return;
+      // Every thinking block carries a signature (Claude Code echoes it, F.6): the block's
+      // first part sets one (with or without Gemini's), a later part's signature replaces it.
+      const fresh = this.open !== "thinking";
+      emit(
+        out,
+        builder.thinking(
+          text,
+          fresh || signature !== undefined ? encodeThinkingSignature(this.model, signature) : undefined,
+        ),
+      );
+      this.open = "thinking";
+    } else if (typeof part.text === "string" && part.text !== "") {
+      // A signature on a text part has no Anthropic slot; echoing it is recommended, not
+      // enforced (F.6), so it is dropped. So is an empty-text part that only carries one.
+      emit(out, builder.text(part.text));
+      this.grounding.noteText(part.text);
+      this.open = "other";
+    }
+    // Other part kinds (inlineData, executableCode, …) are never requested by the gateway.
   }
-  if (blocked) {
-    yield* builder.finish("refusal");
-    return;
+
+  end(out: StreamEvent[]): void {
+    const { builder, finishReason } = this;
+    if (finishReason !== undefined) {
+      const outcome = mapGeminiFinishReason(finishReason, builder.hasToolCalls);
+      if (outcome.kind === "malformed") throw malformed(`Gemini ended the answer with ${outcome.reason}`);
+      emit(out, this.grounding.searches()); // metadata that trailed the finish reason
+      emit(out, builder.finish(outcome.stopReason));
+      return;
+    }
+    if (this.blocked) {
+      emit(out, builder.finish("refusal"));
+      return;
+    }
+    if (this.chunks > 0 && !this.answered) {
+      throw malformed("Gemini stream held no candidates and no finish reason");
+    }
+    throw new GatewayError({
+      code: "UPSTREAM_TRUNCATED",
+      message: `Gemini stream ended before a finish reason (${this.chunks} chunks received); the answer is incomplete`,
+      status: 529,
+      type: "overloaded_error",
+      class: "transient",
+    });
   }
-  if (chunks > 0 && !answered) {
-    throw malformed("Gemini stream held no candidates and no finish reason");
-  }
-  throw new GatewayError({
-    code: "UPSTREAM_TRUNCATED",
-    message: `Gemini stream ended before a finish reason (${chunks} chunks received); the answer is incomplete`,
-    status: 529,
-    type: "overloaded_error",
-    class: "transient",
-  });
 }
 
 function malformed(message: string, cause?: unknown): GatewayError {

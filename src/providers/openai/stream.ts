@@ -8,9 +8,10 @@
  * `requireDone: false` option accepts a body that ends after a `finish_reason`.
  */
 import { GatewayError } from "../../core/errors.js";
+import { decodeWith, type EventBatch, emit, type StreamDecoder } from "../../core/event-batches.js";
 import { EventBuilder } from "../../core/event-builder.js";
 import type { AttemptContext } from "../../core/provider.js";
-import { decodeSse } from "../../core/sse-decode.js";
+import type { SseMessage } from "../../core/sse-decode.js";
 import type { StreamEvent } from "../../protocol/anthropic/types.js";
 import { type ParsedChunk, parseChunk } from "./chunk.js";
 import { decodeStreamError } from "./errors.js";
@@ -24,47 +25,66 @@ import { toAnthropicUsage } from "./usage.js";
  */
 export const THINKING_SIGNATURE = "oa1";
 
-export async function* decodeChatStream(
+export function decodeChatStream(
   body: AsyncIterable<Uint8Array>,
   ctx: AttemptContext,
   requireDone = true,
-): AsyncGenerator<StreamEvent> {
-  const builder = new EventBuilder({ model: ctx.requestedModel });
-  const calls = new ToolCallAssembler(ctx.upstreamModel);
-  let finishReason: string | undefined;
-  let done = false;
-  for await (const message of decodeSse(body)) {
+): AsyncGenerator<EventBatch> {
+  return decodeWith(body, new ChatStreamDecoder(ctx, requireDone));
+}
+
+class ChatStreamDecoder implements StreamDecoder {
+  private readonly builder: EventBuilder;
+  private readonly calls: ToolCallAssembler;
+  private finishReason: string | undefined;
+  private done = false;
+
+  constructor(
+    ctx: AttemptContext,
+    private readonly requireDone: boolean,
+  ) {
+    this.builder = new EventBuilder({ model: ctx.requestedModel });
+    this.calls = new ToolCallAssembler(ctx.upstreamModel);
+  }
+
+  message(message: SseMessage, out: StreamEvent[]): boolean {
+    const { builder, calls } = this;
     const data = message.data.trim();
-    if (data === "") continue;
+    if (data === "") return false;
     if (data === "[DONE]") {
-      done = true;
-      break;
+      this.done = true;
+      return true;
     }
     const chunk = parse(data);
     if (chunk.error !== undefined) throw decodeStreamError(chunk.error);
-    yield* builder.start();
+    emit(out, builder.start());
     if (chunk.usage !== undefined) builder.setUsage(toAnthropicUsage(chunk.usage));
     if (chunk.reasoning !== undefined && chunk.reasoning !== "") {
-      yield* calls.flushComplete(builder);
-      yield* builder.thinking(chunk.reasoning, THINKING_SIGNATURE);
+      emit(out, calls.flushComplete(builder));
+      emit(out, builder.thinking(chunk.reasoning, THINKING_SIGNATURE));
     }
     if (chunk.content !== undefined && chunk.content !== "") {
-      yield* calls.flushComplete(builder);
-      yield* builder.text(chunk.content);
+      emit(out, calls.flushComplete(builder));
+      emit(out, builder.text(chunk.content));
     }
-    for (const delta of chunk.toolCalls) yield* calls.add(delta, builder);
+    for (const delta of chunk.toolCalls) emit(out, calls.add(delta, builder));
     if (chunk.finishReason !== undefined) {
       // OpenRouter ends a failed generation with finish_reason "error" (and maybe no error object).
       if (chunk.finishReason === "error")
         throw upstreamError("UPSTREAM_ERROR", 'upstream ended the stream with finish_reason "error"');
-      finishReason = chunk.finishReason;
+      this.finishReason = chunk.finishReason;
     }
+    return false;
   }
-  if (!done && (requireDone || finishReason === undefined)) {
-    throw upstreamError("UPSTREAM_TRUNCATED", "upstream stream ended before the response was complete");
+
+  end(out: StreamEvent[]): void {
+    const { builder, finishReason } = this;
+    if (!this.done && (this.requireDone || finishReason === undefined)) {
+      throw upstreamError("UPSTREAM_TRUNCATED", "upstream stream ended before the response was complete");
+    }
+    emit(out, this.calls.flushAll(builder, finishReason === "length"));
+    emit(out, builder.finish(mapFinishReason(finishReason, builder.hasToolCalls)));
   }
-  yield* calls.flushAll(builder, finishReason === "length");
-  yield* builder.finish(mapFinishReason(finishReason, builder.hasToolCalls));
 }
 
 function parse(data: string): ParsedChunk {
