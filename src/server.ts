@@ -8,6 +8,7 @@ import type { Config } from "./config/schema.js";
 import { GatewayError } from "./core/errors.js";
 import { Gateway } from "./gateway.js";
 import { type AppOptions, buildApp, VERSION } from "./http/app.js";
+import { InFlightRequests } from "./http/in-flight.js";
 import { openTelemetry, type Telemetry } from "./telemetry/open-telemetry.js";
 
 export interface RunningGateway {
@@ -39,8 +40,8 @@ export async function startGateway(
     () => gateway.status(VERSION, started),
     (err) => app?.log.error({ err }, "request log write failed"),
   );
-  const shutdown = new AbortController();
-  app = buildApp(() => gateway, { ...options, telemetry, shutdownSignal: shutdown.signal });
+  const inFlight = new InFlightRequests();
+  app = buildApp(() => gateway, { ...options, telemetry, inFlight });
   // Load what other instances share (bounded wait) before the first request is served.
   await gateway.shared.start(app.log);
   try {
@@ -74,7 +75,7 @@ export async function startGateway(
       old.close().catch((err: unknown) => server.log.error({ err }, "closing the previous gateway failed"));
     },
     abortInFlight() {
-      shutdown.abort(
+      inFlight.abortAll(
         new GatewayError({
           code: "SHUTTING_DOWN",
           message: "ccgate is shutting down; retry the request",

@@ -11,6 +11,7 @@ import type { Telemetry } from "../telemetry/open-telemetry.js";
 import { isAuthorized } from "./client-auth.js";
 import { registerCountTokensRoute } from "./count-tokens-route.js";
 import { sendError } from "./errors.js";
+import type { InFlightRequests } from "./in-flight.js";
 import { registerMessagesRoute } from "./messages-route.js";
 import { registerModelsRoutes } from "./models-route.js";
 import { newRequestId, requestIdOf } from "./request-context.js";
@@ -26,8 +27,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions["logger"];
   /** Request log and metrics; absent → no `/metrics`, an empty request list. */
   telemetry?: Telemetry | undefined;
-  /** Aborted (with a GatewayError reason) to end every in-flight stream, e.g. at shutdown. */
-  shutdownSignal?: AbortSignal | undefined;
+  /** Where `/v1/messages` requests register, so a shutdown can end every in-flight stream. */
+  inFlight?: InFlightRequests | undefined;
 }
 
 /**
@@ -145,7 +146,7 @@ export function buildApp(current: () => Gateway, options: AppOptions = {}): Fast
   app.head("/api/hello", async (_req, reply) => reply.code(200).send());
   app.post("/api/event_logging/batch", async (_req, reply) => reply.code(204).send());
 
-  registerMessagesRoute(app, current, options.telemetry?.sink, options.shutdownSignal);
+  registerMessagesRoute(app, current, options.telemetry?.sink, options.inFlight);
   registerCountTokensRoute(app, current, options.telemetry?.sink);
   registerModelsRoutes(app, current);
   registerStatusRoute(app, status);

@@ -13,6 +13,7 @@ import { type MessagesRequest, messagesRequestSchema } from "../protocol/anthrop
 import type { StreamEvent } from "../protocol/anthropic/types.js";
 import type { RequestSink } from "../telemetry/request-record.js";
 import { sendError } from "./errors.js";
+import type { InFlightRequests } from "./in-flight.js";
 import { clientAbortSignal, requestIdOf } from "./request-context.js";
 import { RequestTracker } from "./request-tracker.js";
 import { sendSse } from "./sse-response.js";
@@ -22,7 +23,7 @@ export function registerMessagesRoute(
   app: FastifyInstance,
   current: () => Gateway,
   sink: RequestSink | undefined,
-  shutdown: AbortSignal | undefined,
+  inFlight: InFlightRequests | undefined,
 ): void {
   app.post("/v1/messages", async (req: FastifyRequest, reply: FastifyReply) => {
     // The gateway of the moment: a config reload swaps it, in-flight requests keep theirs.
@@ -38,7 +39,7 @@ export function registerMessagesRoute(
     const request = parsed;
     tracker.model = request.model;
     tracker.stream = request.stream === true;
-    const signal = clientAbortSignal(req, reply, shutdown);
+    const signal = clientAbortSignal(req, reply, inFlight);
 
     let plan: ReturnType<Gateway["plan"]>;
     let body: MessagesRequest;

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { randomId } from "../core/ids.js";
+import type { InFlightRequests } from "./in-flight.js";
 
 /** `req_…` ids, like Anthropic's; echoed in `request-id` and error bodies. */
 export function newRequestId(): string {
@@ -17,17 +18,14 @@ export function requestIdOf(req: FastifyRequest): string {
 export function clientAbortSignal(
   req: FastifyRequest,
   reply: FastifyReply,
-  shutdown?: AbortSignal,
+  inFlight?: InFlightRequests,
 ): AbortSignal {
   const controller = new AbortController();
   // A shutdown past its grace period aborts with a GatewayError as the reason: the stream then
-  // ends with that error event instead of being cut. (A listener, not AbortSignal.any, which
-  // costs several percent of a request's CPU.)
-  const onShutdown = () => controller.abort(shutdown?.reason);
-  if (shutdown?.aborted) onShutdown();
-  else shutdown?.addEventListener("abort", onShutdown, { once: true });
+  // ends with that error event instead of being cut.
+  const untrack = inFlight?.add(controller);
   reply.raw.once("close", () => {
-    shutdown?.removeEventListener("abort", onShutdown);
+    untrack?.();
     if (!reply.raw.writableFinished) {
       req.log.info("client disconnected; aborting upstream");
       controller.abort();

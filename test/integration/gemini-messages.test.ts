@@ -244,6 +244,36 @@ describe("messages through the Gemini provider", () => {
   });
 });
 
+describe("concurrency", () => {
+  it("serves 24 overlapping streams, each complete, without a listener-leak warning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on("warning", onWarning);
+    try {
+      const count = 24;
+      fake.enqueue(
+        ...Array.from({ length: count }, (_, i) => ({
+          chunks: textChunks(`answer number ${i}`, { parts: 3 }),
+          firstByteDelayMs: 150,
+        })),
+      );
+      const messages = await Promise.all(
+        Array.from({ length: count }, () =>
+          client.messages
+            .stream({ model: "claude-sonnet-4-6", max_tokens: 256, messages: [user("hi")] })
+            .finalMessage(),
+        ),
+      );
+      const texts = messages.map((m) => (m.content[0]?.type === "text" ? m.content[0].text : ""));
+      expect(texts.sort()).toEqual(Array.from({ length: count }, (_, i) => `answer number ${i}`).sort());
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe("errors and failover", () => {
   it("a stream cut after content ends with event: error and never message_stop", async () => {
     fake.enqueue({ chunks: textChunks("one two three four five six", { parts: 6 }), cutAfterChunks: 3 });
