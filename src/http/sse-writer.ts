@@ -25,7 +25,7 @@ export class SseWriter {
     return this.draining;
   }
 
-  /** Write what is queued now (also called before `end`). */
+  /** Write what is queued now. */
   flush(): void {
     this.scheduled = false;
     if (this.pending === "" || this.raw.destroyed) return;
@@ -50,8 +50,11 @@ export class SseWriter {
     }
   }
 
+  /** End the response; what is still queued goes out with the end, in one write. */
   end(): void {
-    this.flush();
-    this.raw.end();
+    const rest = this.pending;
+    this.pending = "";
+    if (rest === "" || this.raw.destroyed) this.raw.end();
+    else this.raw.end(rest);
   }
 }
