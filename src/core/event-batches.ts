@@ -6,7 +6,7 @@
  * streaming stays exactly as live as the upstream's own reads: nothing waits for a later read.
  */
 import type { StreamEvent } from "../protocol/anthropic/types.js";
-import { decodeSse, type SseMessage } from "./sse-decode.js";
+import { type SseMessage, SseSplitter } from "./sse-decode.js";
 
 /** The events of one upstream read, in order; never empty. */
 export type EventBatch = StreamEvent[];
@@ -23,22 +23,34 @@ export interface StreamDecoder {
 }
 
 /**
- * Upstream SSE bytes → event batches through `decoder`. The events a step emitted before it
- * threw still go out first, so the commit point sees them exactly as if each had been yielded.
+ * Upstream SSE bytes → event batches through `decoder`, straight from the body (one async step
+ * per read). The events a step emitted before it threw still go out first, so the commit point
+ * sees them exactly as if each had been yielded.
  */
 export async function* decodeWith(
   body: AsyncIterable<Uint8Array>,
   decoder: StreamDecoder,
 ): AsyncGenerator<EventBatch> {
-  for await (const messages of decodeSse(body)) {
+  const splitter = new SseSplitter();
+  let complete = false;
+  for await (const chunk of body) {
+    const messages = splitter.feed(chunk);
+    if (messages.length === 0) continue;
     const out: StreamEvent[] = [];
     const step = attempt(() => messages.some((message) => decoder.message(message, out)));
     if (out.length > 0) yield out;
     if (step.failed) throw step.error;
-    if (step.value) break;
+    if (step.value) {
+      complete = true;
+      break;
+    }
   }
   const out: StreamEvent[] = [];
-  const step = attempt(() => decoder.end(out));
+  const step = attempt(() => {
+    // The body's last messages, unless the answer was already complete.
+    if (!complete) splitter.end().some((message) => decoder.message(message, out));
+    decoder.end(out);
+  });
   if (out.length > 0) yield out;
   if (step.failed) throw step.error;
 }

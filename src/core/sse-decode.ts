@@ -1,44 +1,70 @@
 /**
- * Upstream SSE bytes → messages, as an async generator (backpressure and `finally` for free)
- * yielding the messages of each read together (event-batches.ts says why).
+ * Upstream SSE bytes → messages. `SseSplitter` is the synchronous core (the decoders drive it
+ * straight from the body, event-batches.ts); `decodeSse` is the same as an async generator
+ * yielding the messages of each read together.
  *
  * eventsource-parser handles the WHATWG framing rules: `\n`, `\r` and `\r\n` line ends, events
  * split anywhere across reads, multi-line `data:`. Bytes are decoded with a streaming
  * TextDecoder so a multi-byte UTF-8 character split across reads stays intact.
  */
-import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser";
 
 export interface SseMessage {
   event: string | undefined;
   data: string;
 }
 
-export async function* decodeSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseMessage[]> {
-  const decoder = new TextDecoder("utf-8");
-  let pending: SseMessage[] = [];
-  const parser = createParser({
-    onEvent(message: EventSourceMessage) {
-      pending.push({ event: message.event, data: message.data });
-    },
-  });
-  let lastWasCr = false;
-  for await (const chunk of body) {
-    const text = decoder.decode(chunk, { stream: true });
-    if (text !== "") lastWasCr = text.endsWith("\r");
-    parser.feed(text);
-    if (pending.length > 0) {
-      const ready = pending;
-      pending = [];
-      yield ready;
-    }
+export class SseSplitter {
+  private readonly decoder = new TextDecoder("utf-8");
+  private readonly parser: EventSourceParser;
+  private pending: SseMessage[] = [];
+  private lastWasCr = false;
+
+  constructor() {
+    this.parser = createParser({
+      onEvent: (message: EventSourceMessage) => {
+        this.pending.push({ event: message.event, data: message.data });
+      },
+    });
   }
-  parser.feed(decoder.decode());
-  // A body ending in "\r\r" is complete, but the parser holds the last "\r" waiting for a
-  // possible "\n": complete that line ending (only then — an event without its blank line stays
-  // incomplete).
-  if (lastWasCr) parser.feed("\n");
-  // A final event without its blank line is incomplete by the SSE rules: eventsource-parser
-  // drops it on reset, and the decoder then sees a stream that ended early.
-  parser.reset({ consume: false });
-  if (pending.length > 0) yield pending;
+
+  /** The messages completed by this read (often none, often several). */
+  feed(chunk: Uint8Array): SseMessage[] {
+    const text = this.decoder.decode(chunk, { stream: true });
+    if (text !== "") this.lastWasCr = text.endsWith("\r");
+    this.parser.feed(text);
+    return this.take();
+  }
+
+  /** The body ended: the messages it completed. */
+  end(): SseMessage[] {
+    this.parser.feed(this.decoder.decode());
+    // A body ending in "\r\r" is complete, but the parser holds the last "\r" waiting for a
+    // possible "\n": complete that line ending (only then — an event without its blank line
+    // stays incomplete).
+    if (this.lastWasCr) this.parser.feed("\n");
+    // A final event without its blank line is incomplete by the SSE rules: eventsource-parser
+    // drops it on reset, and the decoder then sees a stream that ended early.
+    this.parser.reset({ consume: false });
+    return this.take();
+  }
+
+  private take(): SseMessage[] {
+    if (this.pending.length === 0) return NONE;
+    const ready = this.pending;
+    this.pending = [];
+    return ready;
+  }
+}
+
+const NONE: SseMessage[] = [];
+
+export async function* decodeSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseMessage[]> {
+  const splitter = new SseSplitter();
+  for await (const chunk of body) {
+    const messages = splitter.feed(chunk);
+    if (messages.length > 0) yield messages;
+  }
+  const last = splitter.end();
+  if (last.length > 0) yield last;
 }
