@@ -82,13 +82,26 @@ function pathOf(url: string): string {
   return u.pathname + u.search;
 }
 
-/** Re-throw body read failures (idle deadline, reset) as GatewayErrors. */
-async function* wrapBody(body: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of body) yield chunk;
-  } catch (err) {
-    throw networkError(err, signal);
-  }
+/**
+ * Re-throw body read failures (idle deadline, reset) as GatewayErrors. A plain iterator rather
+ * than an async generator: one promise per read instead of a generator step.
+ */
+function wrapBody(body: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+      const inner = body[Symbol.asyncIterator]();
+      const rethrow = (err: unknown): never => {
+        throw networkError(err, signal);
+      };
+      return {
+        next: () => inner.next().catch(rethrow),
+        return: async (value?: unknown) => {
+          await inner.return?.(value).catch(rethrow);
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
 }
 
 async function readLimited(body: AsyncIterable<Uint8Array>, limit: number): Promise<string> {
