@@ -74,120 +74,196 @@ function isRefusal(x: Admission | Refusal): x is Refusal {
   return "refused" in x;
 }
 
-/** Runs the attempts; yields the event batches of the one that commits. Throws if none does. */
+/**
+ * Runs the attempts; yields the event batches of the one that commits. Throws if none does.
+ * One generator for the whole request: attempts run as plain async functions up to their commit
+ * point, then the committed stream's batches are yielded from here (no generator per level).
+ */
 export async function* runAttempts(options: AttemptLoopOptions): AsyncGenerator<EventBatch> {
-  const { guard } = options;
-  const deadline = Date.now() + options.budgetMs;
   const { signal, timeout, dispose } = linkedSignal(options.signal, options.totalTimeoutMs);
-  const failures: GatewayError[] = [];
-  const refusals: Refusal[] = [];
-  const full: Attempt[] = [];
-  const skipTargets = new Set<string>();
-  let tries = 0;
-
-  // One attempt with its same-key retries. Returns true when it committed and finished.
-  async function* run(attempt: Attempt, first: Admission): AsyncGenerator<EventBatch, boolean> {
-    let admission: Admission | Refusal = first;
-    for (let retry = 0; ; retry++) {
-      if (isRefusal(admission)) {
-        refusals.push(admission);
-        return false;
-      }
-      options.onAttempt?.(attempt, ++tries);
-      const result = yield* once(attempt, admission, options, signal, timeout);
-      if (result === "done") return true;
-      failures.push(result);
-      const outcome = guard.onFailure(attempt, admission, result, options.session);
-      if (outcome.action === "stop") throw result;
-      if (outcome.action === "next_target") skipTargets.add(targetOf(attempt));
-      const more = retry < options.transientRetries && tries < options.maxAttempts && Date.now() < deadline;
-      if (outcome.action !== "retry_same" || !more) return false;
-      await delay(backoff(options.retryBaseMs, retry), signal);
-      if (signal.aborted) throw abortError(options.signal, timeout);
-      admission = guard.admit(attempt);
-    }
-  }
-
   try {
-    for (const attempt of options.attempts) {
-      if (tries >= options.maxAttempts || Date.now() >= deadline) break;
-      if (skipTargets.has(targetOf(attempt))) continue;
-      const admission = guard.admit(attempt);
-      if (isRefusal(admission)) {
-        refusals.push(admission);
-        if (admission.refused === "full") full.push(attempt);
-        continue;
+    const live = await new AttemptRunner(options, signal, timeout).commit();
+    try {
+      yield live.held;
+      for (;;) {
+        let next: IteratorResult<EventBatch>;
+        try {
+          next = await live.batches.next();
+        } catch (err) {
+          throw live.failed(err);
+        }
+        if (next.done) break;
+        live.saw(next.value);
+        yield next.value;
       }
-      if (yield* run(attempt, admission)) return;
+      live.succeed();
+    } finally {
+      live.close();
     }
-    // Every target was at capacity: wait (bounded) for room on the first one, else shed load.
-    if (tries === 0 && full.length > 0) {
-      const attempt = full[0]!;
-      const admission = await guard.waitForRoom(attempt, signal);
-      if (admission !== undefined && (yield* run(attempt, admission))) return;
-    }
-    if (options.signal.aborted) throw abortError(options.signal, timeout);
-    throw summarize(failures, refusals);
   } finally {
     dispose();
   }
 }
 
-/** One upstream call. Returns "done" after a committed, complete stream; the error otherwise. */
-async function* once(
+/** The attempts of one request, tried in order (with same-key retries) until one commits. */
+class AttemptRunner {
+  private readonly deadline: number;
+  private readonly failures: GatewayError[] = [];
+  private readonly refusals: Refusal[] = [];
+  private readonly skipTargets = new Set<string>();
+  private tries = 0;
+
+  constructor(
+    private readonly options: AttemptLoopOptions,
+    private readonly signal: AbortSignal,
+    private readonly timeout: { readonly aborted: boolean },
+  ) {
+    this.deadline = Date.now() + options.budgetMs;
+  }
+
+  /** The first attempt to reach its commit point; throws the summary of failures if none does. */
+  async commit(): Promise<LiveAttempt> {
+    const { options, signal } = this;
+    const full: Attempt[] = [];
+    for (const attempt of options.attempts) {
+      if (this.tries >= options.maxAttempts || Date.now() >= this.deadline) break;
+      if (this.skipTargets.has(targetOf(attempt))) continue;
+      const admission = options.guard.admit(attempt);
+      if (isRefusal(admission)) {
+        this.refusals.push(admission);
+        if (admission.refused === "full") full.push(attempt);
+        continue;
+      }
+      const live = await this.run(attempt, admission);
+      if (live !== undefined) return live;
+    }
+    // Every target was at capacity: wait (bounded) for room on the first one, else shed load.
+    if (this.tries === 0 && full.length > 0) {
+      const attempt = full[0]!;
+      const admission = await options.guard.waitForRoom(attempt, signal);
+      const live = admission === undefined ? undefined : await this.run(attempt, admission);
+      if (live !== undefined) return live;
+    }
+    if (options.signal.aborted) throw abortError(options.signal, this.timeout);
+    throw summarize(this.failures, this.refusals);
+  }
+
+  /** One attempt with its same-key retries: the committed stream, or undefined to move on. */
+  private async run(attempt: Attempt, first: Admission): Promise<LiveAttempt | undefined> {
+    const { options, signal } = this;
+    let admission: Admission | Refusal = first;
+    for (let retry = 0; ; retry++) {
+      if (isRefusal(admission)) {
+        this.refusals.push(admission);
+        return undefined;
+      }
+      options.onAttempt?.(attempt, ++this.tries);
+      const result = await open(attempt, admission, options, signal, this.timeout);
+      if (!(result instanceof GatewayError)) return result;
+      this.failures.push(result);
+      const outcome = options.guard.onFailure(attempt, admission, result, options.session);
+      if (outcome.action === "stop") throw result;
+      if (outcome.action === "next_target") this.skipTargets.add(targetOf(attempt));
+      const more =
+        retry < options.transientRetries && this.tries < options.maxAttempts && Date.now() < this.deadline;
+      if (outcome.action !== "retry_same" || !more) return undefined;
+      await delay(backoff(options.retryBaseMs, retry), signal);
+      if (signal.aborted) throw abortError(options.signal, this.timeout);
+      admission = options.guard.admit(attempt);
+    }
+  }
+}
+
+/**
+ * One upstream call up to its commit point: the first content event (or, for a non-streaming
+ * client, `message_stop` — it sees nothing until the message is complete, so its attempt can
+ * still fail over after content). Returns the committed stream, or the error that ended the
+ * attempt before it; a client abort is thrown.
+ */
+async function open(
   attempt: Attempt,
   admission: Admission,
   options: AttemptLoopOptions,
   signal: AbortSignal,
   timeout: { readonly aborted: boolean },
-): AsyncGenerator<EventBatch, "done" | GatewayError> {
+): Promise<LiveAttempt | GatewayError> {
   let response: UpstreamResponse | undefined;
-  let committed = false;
-  let succeeded = false;
-  // A non-streaming client sees nothing until the message is complete, so its attempt can
-  // still fail over after content: it commits at `message_stop`.
+  let live: LiveAttempt | undefined;
   const commits = options.commitAtEnd === true ? isMessageStop : isContentEvent;
   try {
     const ctx = attemptContext(options, attempt, await credentialOf(attempt, signal));
     const upstreamRequest = attempt.upstream.provider.buildRequest(ctx);
     response = await attempt.upstream.transport.send(upstreamRequest, attempt.upstream.provider, signal);
+    const batches = attempt.upstream.provider.decodeStream(response.body, ctx)[Symbol.asyncIterator]();
     // Before the commit point, events wait here (a failure now must stay invisible).
     let held: StreamEvent[] = [];
-    for await (const batch of attempt.upstream.provider.decodeStream(response.body, ctx)) {
-      // Success is recorded before message_stop goes out: a consumer that stops right after it
-      // (the non-stream accumulator) never resumes this generator.
-      if (!succeeded && batch.some(isMessageStop)) {
-        succeeded = true;
-        options.guard.onSuccess(attempt, admission, options.session);
-      }
-      if (committed) {
-        yield batch;
-        continue;
-      }
+    for (;;) {
+      const next = await batches.next();
+      if (next.done) return truncatedBeforeContent();
+      const batch = next.value;
       if (held.length === 0) held = batch;
       else emit(held, batch);
       if (!batch.some(commits)) continue;
-      committed = true;
-      yield held;
-      held = [];
+      live = new LiveAttempt(attempt, admission, options, timeout, response, batches, held);
+      live.saw(batch);
+      return live;
     }
-    if (!committed) return truncatedBeforeContent();
-    if (!succeeded) {
-      succeeded = true;
-      options.guard.onSuccess(attempt, admission, options.session);
-    }
-    return "done";
   } catch (err) {
     const error = asGatewayError(err, options.signal, timeout);
     if (error.code === "CLIENT_ABORTED") throw error;
-    if (succeeded) throw error;
-    if (!committed) return error;
-    // After the commit point the client has content: record the failure, then let it surface.
-    options.guard.onFailure(attempt, admission, error, options.session);
-    throw error;
+    return error;
   } finally {
-    response?.close();
-    admission.release();
+    if (live === undefined) {
+      response?.close();
+      admission.release();
+    }
+  }
+}
+
+/** An attempt past its commit point: what `runAttempts` needs to stream the rest and close it. */
+class LiveAttempt {
+  private succeeded = false;
+
+  constructor(
+    private readonly attempt: Attempt,
+    private readonly admission: Admission,
+    private readonly options: AttemptLoopOptions,
+    private readonly timeout: { readonly aborted: boolean },
+    private readonly response: UpstreamResponse,
+    readonly batches: AsyncIterator<EventBatch>,
+    /** The events up to and including the commit point. */
+    readonly held: EventBatch,
+  ) {}
+
+  /**
+   * A batch on its way out. Success is recorded before `message_stop` goes out: a consumer that
+   * stops right after it (the non-stream accumulator) never asks for more.
+   */
+  saw(batch: EventBatch): void {
+    if (!this.succeeded && batch.some(isMessageStop)) this.succeed();
+  }
+
+  /** The stream ended cleanly (decoders throw on a truncated one). */
+  succeed(): void {
+    if (this.succeeded) return;
+    this.succeeded = true;
+    this.options.guard.onSuccess(this.attempt, this.admission, this.options.session);
+  }
+
+  /** The stream broke after the commit point: record the failure; the error goes to the client. */
+  failed(err: unknown): GatewayError {
+    const { options } = this;
+    const error = asGatewayError(err, options.signal, this.timeout);
+    if (error.code !== "CLIENT_ABORTED" && !this.succeeded)
+      options.guard.onFailure(this.attempt, this.admission, error, options.session);
+    return error;
+  }
+
+  /** Release the upstream connection and the attempt's slots (also when the client stops early). */
+  close(): void {
+    this.batches.return?.().catch(() => {});
+    this.response.close();
+    this.admission.release();
   }
 }
 
