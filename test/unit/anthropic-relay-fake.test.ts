@@ -37,8 +37,9 @@ import {
   withInBandError,
   withPings,
 } from "../fakes/anthropic.js";
+import { CLAUDE_CODE_FIXTURES } from "../helpers/fixtures.js";
 
-const CAPTURES = "/work/shared/fixtures/claude-code";
+const CAPTURES = CLAUDE_CODE_FIXTURES;
 const KEY = "sk-fake-good";
 
 interface Captured {

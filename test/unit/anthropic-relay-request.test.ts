@@ -8,6 +8,7 @@ import {
   messagesRequestSchema,
 } from "../../src/protocol/anthropic/request-schema.js";
 import { createAnthropicProvider } from "../../src/providers/anthropic/index.js";
+import { CLAUDE_CODE_FIXTURES } from "../helpers/fixtures.js";
 
 interface CapturedRequest {
   headers: Record<string, string>;
@@ -15,9 +16,7 @@ interface CapturedRequest {
 }
 
 function loadCaptured(name: string): CapturedRequest {
-  return JSON.parse(
-    readFileSync(`/work/shared/fixtures/claude-code/${name}.json`, "utf8"),
-  ) as CapturedRequest;
+  return JSON.parse(readFileSync(`${CLAUDE_CODE_FIXTURES}/${name}.json`, "utf8")) as CapturedRequest;
 }
 
 function ctxFor(request: MessagesRequest, extra: Partial<AttemptContext> = {}): AttemptContext {

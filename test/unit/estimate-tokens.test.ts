@@ -13,8 +13,9 @@ import {
   countTokensRequestSchema,
   messagesRequestSchema,
 } from "../../src/protocol/anthropic/request-schema.js";
+import { CLAUDE_CODE_FIXTURES } from "../helpers/fixtures.js";
 
-const FIXTURES = "/work/shared/fixtures/claude-code";
+const FIXTURES = CLAUDE_CODE_FIXTURES;
 
 function req(extra: Record<string, unknown> = {}, content: unknown[] = [{ type: "text", text: "hello" }]) {
   return countTokensRequestSchema.parse({ model: "m", messages: [{ role: "user", content }], ...extra });

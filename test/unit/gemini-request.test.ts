@@ -10,10 +10,11 @@ import type { AttemptContext } from "../../src/core/provider.js";
 import { type MessagesRequest, messagesRequestSchema } from "../../src/protocol/anthropic/request-schema.js";
 import type { GeminiOptions } from "../../src/providers/gemini/options.js";
 import { buildGeminiBody, buildGenerateRequest } from "../../src/providers/gemini/request.js";
+import { CLAUDE_CODE_FIXTURES } from "../helpers/fixtures.js";
 
 const JSON_MODE: GeminiOptions = { toolSchema: "json-schema" };
 const OPENAPI_MODE: GeminiOptions = { toolSchema: "openapi" };
-const FIXTURES = "/work/shared/fixtures/claude-code";
+const FIXTURES = CLAUDE_CODE_FIXTURES;
 
 function request(fields: Record<string, unknown>): MessagesRequest {
   return messagesRequestSchema.parse({ model: "claude-sonnet-4-6", max_tokens: 1000, ...fields });

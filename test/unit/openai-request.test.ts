@@ -13,8 +13,9 @@ import { chatCompletionsUrl } from "../../src/providers/openai/request.js";
 import { decodeChatStream } from "../../src/providers/openai/stream.js";
 import { encodeToolUseId } from "../../src/providers/openai/tool-ids.js";
 import { validateChatRequest } from "../fakes/openai.js";
+import { CLAUDE_CODE_FIXTURES } from "../helpers/fixtures.js";
 
-const CC_FIXTURES = "/work/shared/fixtures/claude-code";
+const CC_FIXTURES = CLAUDE_CODE_FIXTURES;
 const PNG = "iVBORw0KGgo=";
 
 function ctxOf(request: Record<string, unknown>, overrides: Partial<AttemptContext> = {}): AttemptContext {
