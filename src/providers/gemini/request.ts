@@ -14,7 +14,7 @@ import { geminiModelInfo, normalizeModelName } from "./models.js";
 import type { GeminiOptions } from "./options.js";
 import { cleanJsonSchema, type OpenApiSchema, toOpenApiSchema } from "./schema.js";
 import { buildThinkingConfig, type GeminiThinkingConfig } from "./thinking.js";
-import { buildTools, type GeminiTool, type GeminiToolConfig } from "./tools.js";
+import { buildTools, type GeminiTool, type GeminiToolConfig, toolsJson } from "./tools.js";
 
 export interface GeminiSafetySetting {
   category: `${HarmCategory}`;
@@ -59,8 +59,16 @@ export function buildGenerateRequest(ctx: AttemptContext, options: GeminiOptions
     url: `${ctx.baseUrl}/v1beta/models/${modelPath(ctx.upstreamModel)}:streamGenerateContent?alt=sse`,
     method: "POST",
     headers: geminiHeaders(ctx),
-    body: JSON.stringify(body),
+    body: serializeGeminiBody(body),
   };
+}
+
+/** The body as JSON text, with the tool declarations' reused text spliced in (tools.ts). */
+export function serializeGeminiBody(body: GeminiGenerateBody): string {
+  const { tools, ...rest } = body;
+  const text = JSON.stringify(rest);
+  // `rest` always has fields (contents, safetySettings, generationConfig): text ends in "…}".
+  return tools === undefined ? text : `${text.slice(0, -1)},"tools":${toolsJson(tools)}}`;
 }
 
 /** The typed request body (exported for tests and for countTokens' `generateContentRequest`). */

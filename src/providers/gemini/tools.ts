@@ -8,6 +8,7 @@
  */
 import type { FunctionCallingConfigMode, FunctionDeclaration } from "@google/genai";
 import { invalidRequest } from "../../core/errors.js";
+import { jsonOf, TranslationMemo } from "../../core/translation-memo.js";
 import type { ToolChoice, ToolDefinition } from "../../protocol/anthropic/request-schema.js";
 import { isWebSearchTool, wantsGoogleSearch } from "./grounding.js";
 import type { GeminiOptions } from "./options.js";
@@ -70,7 +71,22 @@ function isCustomTool(tool: ToolDefinition): boolean {
   return tool.type === undefined || tool.type === "custom";
 }
 
+/**
+ * Declarations made earlier, reused while clients keep sending the same tools (Claude Code: every
+ * turn); one memo per schema dialect. Shared between requests, so never mutated.
+ */
+const DECLARATIONS: Record<
+  GeminiOptions["toolSchema"],
+  TranslationMemo<ToolDefinition, GeminiFunctionDeclaration>
+> = { "json-schema": new TranslationMemo(), openapi: new TranslationMemo() };
+
 function declareFunction(tool: ToolDefinition, options: GeminiOptions): GeminiFunctionDeclaration {
+  return DECLARATIONS[options.toolSchema].get(tool.name, tool, (source) =>
+    translateFunction(source, options),
+  );
+}
+
+function translateFunction(tool: ToolDefinition, options: GeminiOptions): GeminiFunctionDeclaration {
   const declaration: GeminiFunctionDeclaration = { name: tool.name };
   if (tool.description !== undefined && tool.description !== "") declaration.description = tool.description;
   if (tool.input_schema === undefined) return declaration;
@@ -117,4 +133,17 @@ function callingConfig(
       throw invalidRequest(`tool_choice: unsupported type ${JSON.stringify(never)}`);
     }
   }
+}
+
+/**
+ * The `tools` array as JSON text. Declarations come from the memo, so their text is made once
+ * (translation-memo.ts) and only spliced here.
+ */
+export function toolsJson(tools: readonly GeminiTool[]): string {
+  const parts = tools.map((tool) =>
+    tool.functionDeclarations === undefined
+      ? JSON.stringify(tool)
+      : `{"functionDeclarations":[${tool.functionDeclarations.map(jsonOf).join(",")}]}`,
+  );
+  return `[${parts.join(",")}]`;
 }

@@ -6,7 +6,7 @@
  * and the auth differ (./endpoint.ts). Pure: no I/O, no config, no clock.
  */
 import type { AttemptContext, UpstreamRequest } from "../../core/provider.js";
-import { buildGeminiBody } from "../gemini/request.js";
+import { buildGeminiBody, serializeGeminiBody } from "../gemini/request.js";
 import { vertexHeaders, vertexModelUrl } from "./endpoint.js";
 import type { VertexOptions } from "./options.js";
 
@@ -16,6 +16,6 @@ export function buildVertexRequest(ctx: AttemptContext, options: VertexOptions):
     url: `${vertexModelUrl(ctx.baseUrl, options, ctx.upstreamModel, "streamGenerateContent")}?alt=sse`,
     method: "POST",
     headers: vertexHeaders(ctx),
-    body: JSON.stringify(body),
+    body: serializeGeminiBody(body),
   };
 }

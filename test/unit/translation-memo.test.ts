@@ -1,0 +1,106 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { jsonOf, sameJson, TranslationMemo } from "../../src/core/translation-memo.js";
+import { type MessagesRequest, messagesRequestSchema } from "../../src/protocol/anthropic/request-schema.js";
+import { buildGeminiBody, serializeGeminiBody } from "../../src/providers/gemini/request.js";
+import { CLAUDE_CODE_FIXTURES } from "../helpers/fixtures.js";
+
+function capture(name: string): MessagesRequest {
+  const raw = JSON.parse(readFileSync(join(CLAUDE_CODE_FIXTURES, `${name}.json`), "utf8")) as {
+    body: unknown;
+  };
+  return messagesRequestSchema.parse(raw.body);
+}
+
+describe("sameJson", () => {
+  it("is deep equality of JSON values", () => {
+    expect(sameJson({ a: [1, { b: "x" }], c: null }, { c: null, a: [1, { b: "x" }] })).toBe(true);
+    expect(sameJson({ a: [1, 2] }, { a: [2, 1] })).toBe(false);
+    expect(sameJson({ a: 1 }, { a: 1, b: 2 })).toBe(false);
+    expect(sameJson({ a: 1, b: undefined }, { a: 1, c: undefined })).toBe(false);
+    expect(sameJson({ a: "1" }, { a: 1 })).toBe(false);
+    expect(sameJson([], {})).toBe(false);
+    expect(sameJson({}, [])).toBe(false);
+    expect(sameJson(null, {})).toBe(false);
+    expect(sameJson("é", "é")).toBe(true);
+  });
+});
+
+describe("TranslationMemo", () => {
+  it("reuses a result only for a deeply equal source, and translates a changed one again", () => {
+    const memo = new TranslationMemo<{ schema: unknown }, { out: unknown }>();
+    let calls = 0;
+    const translate = (source: { schema: unknown }) => {
+      calls++;
+      return { out: source.schema };
+    };
+    const first = memo.get("Bash", { schema: { type: "object", required: ["command"] } }, translate);
+    const again = memo.get("Bash", { schema: { type: "object", required: ["command"] } }, translate);
+    expect(again).toBe(first);
+    expect(calls).toBe(1);
+    const changed = memo.get("Bash", { schema: { type: "object", required: ["cmd"] } }, translate);
+    expect(calls).toBe(2);
+    expect(changed.out).toEqual({ type: "object", required: ["cmd"] });
+  });
+
+  it("stays within its bound", () => {
+    const memo = new TranslationMemo<number, { n: number }>(3);
+    let calls = 0;
+    const translate = (n: number) => {
+      calls++;
+      return { n };
+    };
+    for (let i = 0; i < 10; i++) memo.get(`tool${i}`, i, translate);
+    memo.get("tool9", 9, translate);
+    expect(calls).toBe(10);
+    memo.get("tool0", 0, translate);
+    expect(calls).toBe(11);
+  });
+
+  it("jsonOf is JSON.stringify, made once per object", () => {
+    const value = { a: [1, "two"] };
+    expect(jsonOf(value)).toBe(JSON.stringify(value));
+    expect(jsonOf(value)).toBe(jsonOf(value));
+  });
+});
+
+describe("Gemini bodies with memoized tool declarations", () => {
+  it("serialize to the same JSON value as the plain body, request after request", () => {
+    for (const name of ["hello-1", "agent-1", "write-2"]) {
+      for (let turn = 0; turn < 2; turn++) {
+        const body = buildGeminiBody(capture(name), "gemini-2.5-pro", { toolSchema: "json-schema" });
+        expect(JSON.parse(serializeGeminiBody(body))).toEqual(JSON.parse(JSON.stringify(body)));
+      }
+    }
+  });
+
+  it("a tool whose schema changed under the same name gets its new schema", () => {
+    const base = capture("hello-1");
+    const tool = base.tools?.find((t) => t.name === "Bash");
+    expect(tool).toBeDefined();
+    const declarationsOf = (request: MessagesRequest) => {
+      const body = JSON.parse(
+        serializeGeminiBody(buildGeminiBody(request, "gemini-2.5-pro", { toolSchema: "json-schema" })),
+      ) as { tools: { functionDeclarations: { name: string; parametersJsonSchema: unknown }[] }[] };
+      return body.tools[0]!.functionDeclarations.find((d) => d.name === "Bash")!.parametersJsonSchema;
+    };
+    const before = declarationsOf(base);
+    const edited = structuredClone(base);
+    const bash = edited.tools!.find((t) => t.name === "Bash")!;
+    bash.input_schema = {
+      type: "object",
+      properties: { script: { type: "string", description: "what to run" } },
+      required: ["script"],
+    };
+    const after = declarationsOf(edited);
+    expect(after).not.toEqual(before);
+    expect(after).toEqual({
+      type: "object",
+      properties: { script: { type: "string", description: "what to run" } },
+      required: ["script"],
+    });
+    // And back: the original schema again, not the edited one.
+    expect(declarationsOf(capture("hello-1"))).toEqual(before);
+  });
+});
