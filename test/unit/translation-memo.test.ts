@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { jsonOf, sameJson, TranslationMemo } from "../../src/core/translation-memo.js";
 import { type MessagesRequest, messagesRequestSchema } from "../../src/protocol/anthropic/request-schema.js";
 import { buildGeminiBody, serializeGeminiBody } from "../../src/providers/gemini/request.js";
+import { buildChatBody, serializeChatBody } from "../../src/providers/openai/request.js";
 import { CLAUDE_CODE_FIXTURES } from "../helpers/fixtures.js";
 
 function capture(name: string): MessagesRequest {
@@ -102,5 +103,32 @@ describe("Gemini bodies with memoized tool declarations", () => {
     });
     // And back: the original schema again, not the edited one.
     expect(declarationsOf(capture("hello-1"))).toEqual(before);
+  });
+});
+
+describe("Chat Completions bodies with memoized tools", () => {
+  const ctxFor = (request: MessagesRequest) => ({
+    request,
+    requestedModel: "claude-sonnet-4-6",
+    upstreamModel: "gpt-4.1",
+    baseUrl: "http://127.0.0.1:1",
+    apiKey: "test",
+  });
+
+  it("serialize to the same JSON value as the plain body, and follow a changed schema", () => {
+    for (let turn = 0; turn < 2; turn++) {
+      const body = buildChatBody(ctxFor(capture("agent-1")), {});
+      expect(JSON.parse(serializeChatBody(body))).toEqual(JSON.parse(JSON.stringify(body)));
+    }
+    const edited = capture("agent-1");
+    const bash = edited.tools!.find((t) => t.name === "Bash")!;
+    bash.input_schema = { type: "object", properties: { script: { type: "string" } } };
+    const body = JSON.parse(serializeChatBody(buildChatBody(ctxFor(edited), {}))) as {
+      tools: { function: { name: string; parameters: unknown } }[];
+    };
+    expect(body.tools.find((t) => t.function.name === "Bash")?.function.parameters).toEqual({
+      type: "object",
+      properties: { script: { type: "string" } },
+    });
   });
 });

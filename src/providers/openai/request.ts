@@ -5,7 +5,7 @@ import type { AttemptContext, UpstreamRequest } from "../../core/provider.js";
 import { toChatMessages } from "./messages.js";
 import type { OpenAIOptions } from "./options.js";
 import { toReasoningEffort } from "./reasoning-effort.js";
-import { toChatToolChoice, toChatTools } from "./tools.js";
+import { chatToolsJson, toChatToolChoice, toChatTools } from "./tools.js";
 import type { ChatCompletionRequest } from "./wire-types.js";
 
 /** A path segment that names an API version: `v1`, `v1beta`, `v4`, `v2alpha`. */
@@ -42,8 +42,16 @@ export function buildChatRequest(ctx: AttemptContext, options: OpenAIOptions): U
     url: chatCompletionsUrl(ctx.baseUrl),
     method: "POST",
     headers,
-    body: JSON.stringify(buildChatBody(ctx, options)),
+    body: serializeChatBody(buildChatBody(ctx, options)),
   };
+}
+
+/** The body as JSON text, with the tools' reused text spliced in (tools.ts). */
+export function serializeChatBody(body: ChatCompletionRequest): string {
+  const { tools, ...rest } = body;
+  const text = JSON.stringify(rest);
+  // `rest` always has fields (model, messages, stream): text ends in "…}".
+  return tools === undefined ? text : `${text.slice(0, -1)},"tools":${chatToolsJson(tools)}}`;
 }
 
 export function buildChatBody(ctx: AttemptContext, options: OpenAIOptions): ChatCompletionRequest {

@@ -3,6 +3,7 @@
  * (protocol.md A.4, G.1).
  */
 import { invalidRequest } from "../../core/errors.js";
+import { jsonOf, TranslationMemo } from "../../core/translation-memo.js";
 import type { ToolChoice, ToolDefinition } from "../../protocol/anthropic/request-schema.js";
 import type { ChatTool, ChatToolChoice } from "./wire-types.js";
 
@@ -21,11 +22,21 @@ export function toChatTools(tools: readonly ToolDefinition[] | undefined): ChatT
   }
   return tools
     .filter((tool) => tool.type === undefined || tool.type === "custom")
-    .map((tool) => {
-      const fn: ChatTool["function"] = { name: tool.name, parameters: toParameters(tool.input_schema) };
-      if (tool.description !== undefined && tool.description !== "") fn.description = tool.description;
-      return { type: "function", function: fn };
-    });
+    .map((tool) => CHAT_TOOLS.get(tool.name, tool, toChatTool));
+}
+
+/** Made earlier, reused while clients keep sending the same tools; shared, never mutated. */
+const CHAT_TOOLS = new TranslationMemo<ToolDefinition, ChatTool>();
+
+function toChatTool(tool: ToolDefinition): ChatTool {
+  const fn: ChatTool["function"] = { name: tool.name, parameters: toParameters(tool.input_schema) };
+  if (tool.description !== undefined && tool.description !== "") fn.description = tool.description;
+  return { type: "function", function: fn };
+}
+
+/** The `tools` array as JSON text, each tool's text made once (translation-memo.ts). */
+export function chatToolsJson(tools: readonly ChatTool[]): string {
+  return `[${tools.map(jsonOf).join(",")}]`;
 }
 
 /** The tool's JSON Schema without `$schema` (Claude Code adds it; strict servers reject it). */
