@@ -124,16 +124,46 @@ export async function runCell(client, target, { concurrency, count, capMs, signa
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedMs = performance.now() - start;
 
-  const sortedTotal = total.subarray(0, done).sort();
-  const sortedTtfb = ttfb.subarray(0, done).sort();
-  return {
-    requests: done,
+  const part = {
+    total: total.subarray(0, done),
+    ttfb: ttfb.subarray(0, done),
     errors,
     errorSamples,
     capped: issued < count,
     elapsedMs,
-    rps: (done / elapsedMs) * 1000,
-    bytesPerAnswer: done > 0 ? Math.round(bytes / done) : 0,
+    bytes,
+  };
+  // The statistics, and the raw results for merging rounds (`summarize`).
+  return { ...summarize([part]), part };
+}
+
+/**
+ * Statistics over the raw results of one or more runs of the same cell (rounds interleaved with
+ * the other targets' are merged here): percentiles over all samples, req/s over the summed time.
+ */
+export function summarize(parts) {
+  const requests = parts.reduce((n, p) => n + p.total.length, 0);
+  const elapsedMs = parts.reduce((n, p) => n + p.elapsedMs, 0);
+  const bytes = parts.reduce((n, p) => n + p.bytes, 0);
+  const merge = (key) => {
+    const out = new Float64Array(requests);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p[key], at);
+      at += p[key].length;
+    }
+    return out.sort();
+  };
+  const sortedTotal = merge("total");
+  const sortedTtfb = merge("ttfb");
+  return {
+    requests,
+    errors: parts.reduce((n, p) => n + p.errors, 0),
+    errorSamples: parts.flatMap((p) => p.errorSamples).slice(0, ERROR_SAMPLES),
+    capped: parts.some((p) => p.capped),
+    elapsedMs,
+    rps: elapsedMs > 0 ? (requests / elapsedMs) * 1000 : 0,
+    bytesPerAnswer: requests > 0 ? Math.round(bytes / requests) : 0,
     p50: percentile(sortedTotal, 50),
     p99: percentile(sortedTotal, 99),
     ttfbP50: percentile(sortedTtfb, 50),

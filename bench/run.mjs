@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { CLAUDE_CODE_MODEL, chunkCountOf, SMALL_MODEL } from "./answer.mjs";
 import { startChild, stats, stopChildren } from "./children.mjs";
 import { toGeminiBody } from "./gemini-body.mjs";
-import { createClient, runCell } from "./load.mjs";
+import { createClient, runCell, summarize } from "./load.mjs";
 import { derive, render } from "./report.mjs";
 import { scenarios, targetsFor } from "./targets.mjs";
 
@@ -35,13 +35,13 @@ const PROFILES = {
   // Bounded for ≈ 2–3 minutes on 2 cores in the worst case (every cell hitting its cap).
   full: {
     warm: { concurrency: 4, count: 2_000, capMs: 1_500 },
-    1: { count: 1_000, capMs: 6_000, warmCount: 200, warmCapMs: 1_000 },
-    64: { count: 5_000, capMs: 10_000, warmCount: 640, warmCapMs: 2_000 },
+    1: { count: 1_000, capMs: 6_000, warmCount: 200, warmCapMs: 1_000, rounds: 4 },
+    64: { count: 5_000, capMs: 10_000, warmCount: 640, warmCapMs: 2_000, rounds: 4 },
   },
   quick: {
     warm: { concurrency: 4, count: 100, capMs: 500 },
-    1: { count: 30, capMs: 1_500, warmCount: 10, warmCapMs: 500 },
-    64: { count: 300, capMs: 2_500, warmCount: 128, warmCapMs: 500 },
+    1: { count: 30, capMs: 1_500, warmCount: 10, warmCapMs: 500, rounds: 2 },
+    64: { count: 300, capMs: 2_500, warmCount: 128, warmCapMs: 500, rounds: 2 },
   },
 };
 const profile = QUICK ? PROFILES.quick : PROFILES.full;
@@ -124,10 +124,9 @@ async function main() {
     const targets = targetsFor(scenario, urls);
     for (const concurrency of CONCURRENCIES) {
       const p = profile[concurrency];
-      for (const name of TARGETS) {
-        const target = targets[name];
-        if (target === undefined) continue;
-        const warm = await runCell(client, target, {
+      const names = TARGETS.filter((name) => targets[name] !== undefined);
+      for (const name of names) {
+        const warm = await runCell(client, targets[name], {
           concurrency,
           count: p.warmCount,
           capMs: p.warmCapMs,
@@ -136,23 +135,43 @@ async function main() {
         warmErrors += warm.errors;
         for (const sample of warm.errorSamples)
           console.error(`    ! warm-up c=${concurrency} ${name}: ${sample}`);
-        globalThis.gc?.();
-        await stats(SERVER_OF[name], true);
-        const cell = await runCell(client, target, {
-          concurrency,
-          count: p.count,
-          capMs: p.capMs,
-          signal: stopLoad.signal,
-        });
-        const server = await stats(SERVER_OF[name]);
+      }
+      // Rounds alternate the targets, so a machine that speeds up or slows down during the cell
+      // (a shared VM does) weighs on all three alike and the ratios stay fair.
+      const rounds = new Map(
+        names.map((name) => [name, { parts: [], cpu: { user: 0, system: 0 }, peakRss: 0 }]),
+      );
+      for (let round = 0; round < p.rounds; round++) {
+        for (const name of names) {
+          const acc = rounds.get(name);
+          globalThis.gc?.();
+          await stats(SERVER_OF[name], true);
+          const run = await runCell(client, targets[name], {
+            concurrency,
+            count: Math.ceil(p.count / p.rounds),
+            capMs: p.capMs / p.rounds,
+            signal: stopLoad.signal,
+          });
+          const server = await stats(SERVER_OF[name]);
+          acc.parts.push(run.part);
+          if (server !== undefined) {
+            acc.cpu.user += server.windowCpu.user;
+            acc.cpu.system += server.windowCpu.system;
+            acc.peakRss = Math.max(acc.peakRss, server.windowPeakRss);
+          }
+        }
+      }
+      for (const name of names) {
+        const acc = rounds.get(name);
+        const cell = summarize(acc.parts);
         cells.push({
           scenario: scenario.key,
           concurrency,
           target: name,
           ...cell,
-          serverPeakRss: server?.windowPeakRss,
+          serverPeakRss: acc.peakRss || undefined,
           // The serving process's CPU time per answered request (warm-up excluded), µs.
-          ...perRequestCpu(server?.windowCpu, cell.requests),
+          ...perRequestCpu(acc.cpu, cell.requests),
         });
         console.error(
           `${scenario.label.padEnd(24)} c=${String(concurrency).padEnd(3)} ${name.padEnd(8)} ${fmtCell(cell)}`,
