@@ -69,8 +69,3 @@ function attempt<T>(fn: () => T): Outcome<T> {
 export function emit(out: StreamEvent[], events: readonly StreamEvent[]): void {
   for (let i = 0; i < events.length; i++) out.push(events[i]!);
 }
-
-/** Every event of a batched stream, one by one (tests, and consumers that want single events). */
-export async function* eachEvent(batches: AsyncIterable<EventBatch>): AsyncGenerator<StreamEvent> {
-  for await (const batch of batches) yield* batch;
-}
