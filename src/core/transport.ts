@@ -4,7 +4,7 @@
  * Failures come back as `GatewayError`s: network problems and deadlines are `transient`;
  * a non-2xx answer is handed to the provider's `decodeError`.
  */
-import { Agent, errors as undiciErrors } from "undici";
+import { Agent, type Dispatcher, errors as undiciErrors } from "undici";
 import { clientAborted, GatewayError } from "./errors.js";
 import type { Provider, UpstreamHeaders, UpstreamRequest } from "./provider.js";
 
@@ -37,39 +37,33 @@ export class Transport {
     });
   }
 
-  /** Send and wait for a 2xx; any other status becomes `provider.decodeError(...)`, thrown. */
-  async send(req: UpstreamRequest, provider: Provider, signal: AbortSignal): Promise<UpstreamResponse> {
-    let res: Awaited<ReturnType<Agent["request"]>>;
-    try {
-      res = await this.agent.request({
-        origin: new URL(req.url).origin,
-        path: pathOf(req.url),
-        method: req.method,
-        headers: req.headers,
-        body: req.body ?? null,
-        signal,
-        headersTimeout: this.timeouts.firstByteMs,
-        bodyTimeout: this.timeouts.idleMs,
-      });
-    } catch (err) {
-      throw networkError(err, signal);
-    }
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      const text = await readLimited(res.body, MAX_ERROR_BODY).catch(() => "");
-      throw provider.decodeError(res.statusCode, res.headers, text);
-    }
-    const body = res.body;
-    return {
-      status: res.statusCode,
-      headers: res.headers,
-      body: wrapBody(body, signal),
-      close: () => {
-        if (body.destroyed) return;
-        // Destroying an unread body emits an abort error; nobody else listens by then.
-        body.on("error", () => {});
-        body.destroy();
-      },
-    };
+  /**
+   * Send and wait for a 2xx; any other status becomes `provider.decodeError(...)`, thrown.
+   * Built on undici's `dispatch` callbacks rather than `request()`: the body arrives straight in
+   * a small queue (`ResponseBody`) instead of through a Readable stream and its async iterator,
+   * which cost about a microsecond per chunk and more per request in the CPU profile.
+   */
+  send(req: UpstreamRequest, provider: Provider, signal: AbortSignal): Promise<UpstreamResponse> {
+    if (signal.aborted) return Promise.reject(networkError(signal.reason, signal));
+    return new Promise<UpstreamResponse>((resolve, reject) => {
+      const exchange = new Exchange(provider, signal, resolve, reject);
+      try {
+        this.agent.dispatch(
+          {
+            origin: new URL(req.url).origin,
+            path: pathOf(req.url),
+            method: req.method,
+            headers: req.headers,
+            body: req.body ?? null,
+            headersTimeout: this.timeouts.firstByteMs,
+            bodyTimeout: this.timeouts.idleMs,
+          },
+          exchange,
+        );
+      } catch (err) {
+        exchange.onResponseError(undefined, err as Error);
+      }
+    });
   }
 
   async close(): Promise<void> {
@@ -82,37 +76,198 @@ function pathOf(url: string): string {
   return u.pathname + u.search;
 }
 
+/** Queued body bytes past which undici is asked to pause reading (resumed once drained). */
+const HIGH_WATER = 256 * 1024;
+
 /**
- * Re-throw body read failures (idle deadline, reset) as GatewayErrors. A plain iterator rather
- * than an async generator: one promise per read instead of a generator step.
+ * One upstream exchange as undici's dispatch handler: settles `send` with the response (2xx) or
+ * the provider's error (other statuses, body read up to MAX_ERROR_BODY), feeds the body queue,
+ * and ties the request to the abort signal.
  */
-function wrapBody(body: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncIterable<Uint8Array> {
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-      const inner = body[Symbol.asyncIterator]();
-      const rethrow = (err: unknown): never => {
-        throw networkError(err, signal);
-      };
-      return {
-        next: () => inner.next().catch(rethrow),
-        return: async (value?: unknown) => {
-          await inner.return?.(value).catch(rethrow);
-          return { done: true, value: undefined };
-        },
-      };
-    },
-  };
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private status = 0;
+  private headers: UpstreamHeaders = {};
+  private body: ResponseBody | undefined;
+  /** An error answer's body, collected for `decodeError`. */
+  private errorText: string[] | undefined;
+  private errorBytes = 0;
+  private settled = false;
+  private readonly onAbort = () => this.controller?.abort(abortReason(this.signal));
+
+  constructor(
+    private readonly provider: Provider,
+    private readonly signal: AbortSignal,
+    private readonly resolve: (response: UpstreamResponse) => void,
+    private readonly reject: (err: GatewayError) => void,
+  ) {
+    signal.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.signal.aborted) controller.abort(abortReason(this.signal));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: UpstreamHeaders): void {
+    if (status < 200) return; // 1xx informational: the real answer follows
+    this.status = status;
+    this.headers = headers;
+    if (status >= 300) {
+      this.errorText = [];
+      return;
+    }
+    const body = new ResponseBody(controller, this.signal);
+    this.body = body;
+    this.settle(() =>
+      this.resolve({
+        status,
+        headers,
+        body,
+        close: () => body.close(),
+      }),
+    );
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.body !== undefined) {
+      this.body.push(chunk);
+      return;
+    }
+    if (this.errorText === undefined) return;
+    this.errorBytes += chunk.length;
+    this.errorText.push(chunk.toString("latin1"));
+    if (this.errorBytes > MAX_ERROR_BODY) {
+      this.failWithAnswer();
+      controller.abort(new Error("upstream error body over the size limit"));
+    }
+  }
+
+  onResponseEnd(): void {
+    this.done();
+    if (this.body !== undefined) this.body.end();
+    else this.failWithAnswer();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+    this.done();
+    // A broken error answer still says what it could (as before: what was read, else nothing).
+    if (this.errorText !== undefined) {
+      this.failWithAnswer();
+      return;
+    }
+    const error = networkError(err, this.signal);
+    if (this.body !== undefined) this.body.fail(error);
+    else this.settle(() => this.reject(error));
+  }
+
+  /** The non-2xx answer → the provider's GatewayError. */
+  private failWithAnswer(): void {
+    const text = Buffer.from((this.errorText ?? []).join(""), "latin1").toString("utf8");
+    this.settle(() => this.reject(this.provider.decodeError(this.status, this.headers, text)));
+  }
+
+  private settle(fn: () => void): void {
+    if (this.settled) return;
+    this.settled = true;
+    fn();
+  }
+
+  private done(): void {
+    this.signal.removeEventListener("abort", this.onAbort);
+  }
 }
 
-async function readLimited(body: AsyncIterable<Uint8Array>, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > limit) break;
-    chunks.push(Buffer.from(chunk));
+/**
+ * The 2xx body as an async iterable. Each `next()` hands over everything received since the
+ * last one (one decode step per read, fewer when the consumer is behind); errors arrive after
+ * the data that preceded them, already classified.
+ */
+class ResponseBody implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Array> {
+  private chunks: Buffer[] = [];
+  private queued = 0;
+  private ended = false;
+  private closed = false;
+  private failure: GatewayError | undefined;
+  private waiting:
+    | { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: unknown) => void }
+    | undefined;
+
+  constructor(
+    private readonly controller: Dispatcher.DispatchController,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this;
   }
-  return Buffer.concat(chunks).toString("utf8");
+
+  push(chunk: Buffer): void {
+    if (this.closed) return;
+    const waiting = this.waiting;
+    if (waiting !== undefined) {
+      this.waiting = undefined;
+      waiting.resolve({ value: chunk, done: false });
+      return;
+    }
+    this.chunks.push(chunk);
+    this.queued += chunk.length;
+    if (this.queued >= HIGH_WATER && !this.controller.paused) this.controller.pause();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake();
+  }
+
+  fail(error: GatewayError): void {
+    this.failure = error;
+    this.wake();
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.chunks.length > 0) {
+      const value = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.queued);
+      this.chunks = [];
+      this.queued = 0;
+      if (this.controller.paused) this.controller.resume();
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.ended || this.closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
+  }
+
+  return(): Promise<IteratorResult<Uint8Array>> {
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  /** Stop reading and release the connection (idempotent). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.chunks = [];
+    if (!this.ended && this.failure === undefined && !this.controller.aborted)
+      this.controller.abort(abortReason(this.signal));
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.resolve({ value: undefined, done: true });
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    if (waiting === undefined) return;
+    this.waiting = undefined;
+    if (this.failure !== undefined) waiting.reject(this.failure);
+    else waiting.resolve({ value: undefined, done: true });
+  }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error("request aborted");
 }
 
 /** Classify a network-level failure. The message never includes URLs (they may carry keys). */
