@@ -7,7 +7,7 @@
  */
 import type { MessagesRequest } from "../protocol/anthropic/request-schema.js";
 import { isContentEvent, type StreamEvent } from "../protocol/anthropic/types.js";
-import { clientAborted, GatewayError, toGatewayError } from "./errors.js";
+import { clientAborted, GatewayError, requestTimedOut, toGatewayError } from "./errors.js";
 import { type EventBatch, emit } from "./event-batches.js";
 import type { AttemptContext } from "./provider.js";
 import { summarize } from "./summarize-failures.js";
@@ -61,8 +61,11 @@ export interface AttemptLoopOptions {
   budgetMs: number;
   transientRetries: number;
   retryBaseMs: number;
-  /** Whole request, stream included. */
-  totalTimeoutMs: number;
+  /**
+   * Whole request, stream included. Leave it out when `signal` already enforces the limit
+   * (aborting with `requestTimedOut()`), as the HTTP route's does: one controller per request.
+   */
+  totalTimeoutMs?: number;
   anthropicBeta?: string;
   /** Commit only at `message_stop` (non-streaming clients: failover stays possible until then). */
   commitAtEnd?: boolean;
@@ -80,7 +83,10 @@ function isRefusal(x: Admission | Refusal): x is Refusal {
  * point, then the committed stream's batches are yielded from here (no generator per level).
  */
 export async function* runAttempts(options: AttemptLoopOptions): AsyncGenerator<EventBatch> {
-  const { signal, timeout, dispose } = linkedSignal(options.signal, options.totalTimeoutMs);
+  const { signal, timeout, dispose } =
+    options.totalTimeoutMs === undefined
+      ? { signal: options.signal, timeout: NOT_TIMED_OUT, dispose: () => {} }
+      : linkedSignal(options.signal, options.totalTimeoutMs);
   try {
     const live = await new AttemptRunner(options, signal, timeout).commit();
     try {
@@ -267,6 +273,8 @@ class LiveAttempt {
   }
 }
 
+const NOT_TIMED_OUT = { aborted: false } as const;
+
 function isMessageStop(event: StreamEvent): boolean {
   return event.type === "message_stop";
 }
@@ -326,16 +334,7 @@ function abortError(
 ): GatewayError {
   // The server aborts in-flight requests with the error they should end with (shutdown).
   if (client.aborted && client.reason instanceof GatewayError) return client.reason;
-  if (!client.aborted && timeout.aborted) {
-    return new GatewayError({
-      code: "REQUEST_TIMEOUT",
-      message: "The request took longer than the gateway's total time limit (resilience.totalTimeoutMs)",
-      status: 504,
-      type: "timeout_error",
-      class: "permanent",
-      cause,
-    });
-  }
+  if (!client.aborted && timeout.aborted) return requestTimedOut(cause);
   return clientAborted(cause);
 }
 

@@ -105,6 +105,18 @@ export function clientAborted(cause?: unknown): GatewayError {
   });
 }
 
+/** The request ran past `resilience.totalTimeoutMs` (the stream included). */
+export function requestTimedOut(cause?: unknown): GatewayError {
+  return new GatewayError({
+    code: "REQUEST_TIMEOUT",
+    message: "The request took longer than the gateway's total time limit (resilience.totalTimeoutMs)",
+    status: 504,
+    type: "timeout_error",
+    class: "permanent",
+    cause,
+  });
+}
+
 /** Coerce anything thrown into a GatewayError without losing it. */
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;

@@ -39,7 +39,7 @@ export function registerMessagesRoute(
     const request = parsed;
     tracker.model = request.model;
     tracker.stream = request.stream === true;
-    const signal = clientAbortSignal(req, reply, inFlight);
+    const signal = clientAbortSignal(req, reply, inFlight, gateway.resilience.totalTimeoutMs);
 
     let plan: ReturnType<Gateway["plan"]>;
     let body: MessagesRequest;
@@ -67,7 +67,6 @@ export function registerMessagesRoute(
         budgetMs: gateway.resilience.attemptBudgetMs,
         transientRetries: gateway.resilience.transientRetries,
         retryBaseMs: gateway.resilience.retryBaseMs,
-        totalTimeoutMs: gateway.resilience.totalTimeoutMs,
         commitAtEnd: request.stream !== true,
         ...(typeof req.headers["anthropic-beta"] === "string"
           ? { anthropicBeta: req.headers["anthropic-beta"] }

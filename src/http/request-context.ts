@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { requestTimedOut } from "../core/errors.js";
 import { randomId } from "../core/ids.js";
 import type { InFlightRequests } from "./in-flight.js";
 
@@ -12,19 +13,25 @@ export function requestIdOf(req: FastifyRequest): string {
 }
 
 /**
- * Aborts when the client goes away before the response is complete, so the upstream request
- * is cancelled at once (issue: cancellation).
+ * The request's one abort signal: aborted when the client goes away before the response is
+ * complete (so the upstream request is cancelled at once), when a shutdown ends in-flight
+ * requests, or when the request has run for `totalTimeoutMs`. The last two abort with the
+ * GatewayError the request should end with (an `event: error` instead of a cut stream).
  */
 export function clientAbortSignal(
   req: FastifyRequest,
   reply: FastifyReply,
   inFlight?: InFlightRequests,
+  totalTimeoutMs?: number,
 ): AbortSignal {
   const controller = new AbortController();
-  // A shutdown past its grace period aborts with a GatewayError as the reason: the stream then
-  // ends with that error event instead of being cut.
   const untrack = inFlight?.add(controller);
+  const timer =
+    totalTimeoutMs === undefined
+      ? undefined
+      : setTimeout(() => controller.abort(requestTimedOut()), totalTimeoutMs);
   reply.raw.once("close", () => {
+    clearTimeout(timer);
     untrack?.();
     if (!reply.raw.writableFinished) {
       req.log.info("client disconnected; aborting upstream");

@@ -217,3 +217,36 @@ describe("stream ending without its final chunk", () => {
     expect(openaiHits(oai)).toBe(1);
   });
 });
+
+describe("total time limit (resilience.totalTimeoutMs)", () => {
+  async function limited(chunkDelayMs: number, firstByteDelayMs = 0) {
+    const fake = await gemini({
+      handler: () => ({ chunks: textChunks(FOUR, { parts: 4 }), chunkDelayMs, firstByteDelayMs }),
+    });
+    const gateway = await startFaultGateway({
+      providers: [geminiProvider("gem", fake, [K1])],
+      targets: ["gem/gemini-2.5-pro"],
+      resilience: { totalTimeoutMs: 700, transientRetries: 0 },
+    });
+    return { fake, gateway };
+  }
+
+  it("a stream still running at the limit ends with a timeout_error event, never message_stop", async () => {
+    const { fake, gateway } = await limited(400);
+    const started = Date.now();
+    const res = await postRaw(gateway, { ...ask(), stream: true });
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(streamOutcome(res.status, res.text)).toMatchObject({ kind: "error", type: "timeout_error" });
+    expect(eventNames(res.events)).toContain("content_block_delta");
+    expect(eventNames(res.events)).not.toContain("message_stop");
+    await fake.waitForClientClose(1_000);
+  });
+
+  it("reached before any content, it is a 504 timeout_error", async () => {
+    const { fake, gateway } = await limited(0, 2_000);
+    const res = await postRaw(gateway, { ...ask(), stream: true });
+    expect(res.status).toBe(504);
+    expect(streamOutcome(res.status, res.text)).toMatchObject({ type: "timeout_error" });
+    await fake.waitForClientClose(1_000);
+  });
+});
