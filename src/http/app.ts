@@ -70,10 +70,14 @@ export function buildApp(current: () => Gateway, options: AppOptions = {}): Fast
     return503OnClosing: false,
   });
 
-  app.addHook("onRequest", async (req, reply) => {
+  // Callback style (no promise per request); answering without calling `done` ends the request.
+  app.addHook("onRequest", (req, reply, done) => {
     const path = req.url.split("?", 1)[0] ?? "";
-    if (OPEN_PATHS.has(path) || isAuthorized(req.headers, current().config.server.authToken)) return;
-    return sendError(
+    if (OPEN_PATHS.has(path) || isAuthorized(req.headers, current().config.server.authToken)) {
+      done();
+      return;
+    }
+    sendError(
       reply,
       new GatewayError({
         code: "CLIENT_UNAUTHORIZED",
