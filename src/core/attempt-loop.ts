@@ -6,13 +6,11 @@
  * Providers stay pure; time and failure policy live here and in the guard.
  */
 import type { MessagesRequest } from "../protocol/anthropic/request-schema.js";
-import { isContentEvent, type StreamEvent } from "../protocol/anthropic/types.js";
-import { clientAborted, GatewayError, requestTimedOut, toGatewayError } from "./errors.js";
-import { type EventBatch, emit } from "./event-batches.js";
-import type { AttemptContext } from "./provider.js";
+import { abortError, type LiveAttempt, open } from "./attempt.js";
+import { GatewayError } from "./errors.js";
+import type { EventBatch } from "./event-batches.js";
 import { summarize } from "./summarize-failures.js";
 import { backoff, delay, linkedSignal } from "./timing.js";
-import type { UpstreamResponse } from "./transport.js";
 import type { Attempt } from "./upstream.js";
 
 /**
@@ -180,170 +178,8 @@ class AttemptRunner {
   }
 }
 
-/**
- * One upstream call up to its commit point: the first content event (or, for a non-streaming
- * client, `message_stop` — it sees nothing until the message is complete, so its attempt can
- * still fail over after content). Returns the committed stream, or the error that ended the
- * attempt before it; a client abort is thrown.
- */
-async function open(
-  attempt: Attempt,
-  admission: Admission,
-  options: AttemptLoopOptions,
-  signal: AbortSignal,
-  timeout: { readonly aborted: boolean },
-): Promise<LiveAttempt | GatewayError> {
-  let response: UpstreamResponse | undefined;
-  let live: LiveAttempt | undefined;
-  const commits = options.commitAtEnd === true ? isMessageStop : isContentEvent;
-  try {
-    const ctx = attemptContext(options, attempt, await credentialOf(attempt, signal));
-    const upstreamRequest = attempt.upstream.provider.buildRequest(ctx);
-    response = await attempt.upstream.transport.send(upstreamRequest, attempt.upstream.provider, signal);
-    const batches = attempt.upstream.provider.decodeStream(response.body, ctx)[Symbol.asyncIterator]();
-    // Before the commit point, events wait here (a failure now must stay invisible).
-    let held: StreamEvent[] = [];
-    for (;;) {
-      const next = await batches.next();
-      if (next.done) return truncatedBeforeContent();
-      const batch = next.value;
-      if (held.length === 0) held = batch;
-      else emit(held, batch);
-      if (!batch.some(commits)) continue;
-      live = new LiveAttempt(attempt, admission, options, timeout, response, batches, held);
-      live.saw(batch);
-      return live;
-    }
-  } catch (err) {
-    const error = asGatewayError(err, options.signal, timeout);
-    if (error.code === "CLIENT_ABORTED") throw error;
-    return error;
-  } finally {
-    if (live === undefined) {
-      response?.close();
-      admission.release();
-    }
-  }
-}
-
-/** An attempt past its commit point: what `runAttempts` needs to stream the rest and close it. */
-class LiveAttempt {
-  private succeeded = false;
-
-  constructor(
-    private readonly attempt: Attempt,
-    private readonly admission: Admission,
-    private readonly options: AttemptLoopOptions,
-    private readonly timeout: { readonly aborted: boolean },
-    private readonly response: UpstreamResponse,
-    readonly batches: AsyncIterator<EventBatch>,
-    /** The events up to and including the commit point. */
-    readonly held: EventBatch,
-  ) {}
-
-  /**
-   * A batch on its way out. Success is recorded before `message_stop` goes out: a consumer that
-   * stops right after it (the non-stream accumulator) never asks for more.
-   */
-  saw(batch: EventBatch): void {
-    if (!this.succeeded && batch.some(isMessageStop)) this.succeed();
-  }
-
-  /** The stream ended cleanly (decoders throw on a truncated one). */
-  succeed(): void {
-    if (this.succeeded) return;
-    this.succeeded = true;
-    this.options.guard.onSuccess(this.attempt, this.admission, this.options.session);
-  }
-
-  /** The stream broke after the commit point: record the failure; the error goes to the client. */
-  failed(err: unknown): GatewayError {
-    const { options } = this;
-    const error = asGatewayError(err, options.signal, this.timeout);
-    if (error.code !== "CLIENT_ABORTED" && !this.succeeded)
-      options.guard.onFailure(this.attempt, this.admission, error, options.session);
-    return error;
-  }
-
-  /** Release the upstream connection and the attempt's slots (also when the client stops early). */
-  close(): void {
-    this.batches.return?.().catch(() => {});
-    this.response.close();
-    this.admission.release();
-  }
-}
-
 const NOT_TIMED_OUT = { aborted: false } as const;
-
-function isMessageStop(event: StreamEvent): boolean {
-  return event.type === "message_stop";
-}
 
 function targetOf(attempt: Attempt): string {
   return `${attempt.upstream.name}/${attempt.model}`;
-}
-
-/** The key's static secret, or a fresh token from its source (a failure is an `auth` error). */
-export async function credentialOf(attempt: Attempt, signal: AbortSignal): Promise<string | undefined> {
-  const key = attempt.key;
-  if (key?.tokenSource === undefined) return key?.secret;
-  try {
-    return await key.tokenSource.getToken(signal);
-  } catch (err) {
-    if (err instanceof GatewayError) throw err;
-    throw new GatewayError({
-      code: "CREDENTIALS_UNAVAILABLE",
-      message: `Could not obtain an access token for ${attempt.upstream.name} (${key.label}): ${err instanceof Error ? err.message : String(err)}`,
-      status: 401,
-      type: "authentication_error",
-      class: "auth",
-      cause: err,
-    });
-  }
-}
-
-function attemptContext(
-  options: AttemptLoopOptions,
-  attempt: Attempt,
-  apiKey: string | undefined,
-): AttemptContext {
-  const ctx: AttemptContext = {
-    request: options.request,
-    requestedModel: options.requestedModel,
-    upstreamModel: attempt.model,
-    baseUrl: attempt.upstream.baseUrl,
-    apiKey,
-  };
-  if (Object.keys(attempt.upstream.headers).length > 0) ctx.headers = attempt.upstream.headers;
-  if (options.anthropicBeta !== undefined) ctx.anthropicBeta = options.anthropicBeta;
-  return ctx;
-}
-
-function asGatewayError(
-  err: unknown,
-  client: AbortSignal,
-  timeout: { readonly aborted: boolean },
-): GatewayError {
-  return client.aborted || timeout.aborted ? abortError(client, timeout, err) : toGatewayError(err);
-}
-
-function abortError(
-  client: AbortSignal,
-  timeout: { readonly aborted: boolean },
-  cause?: unknown,
-): GatewayError {
-  // The server aborts in-flight requests with the error they should end with (shutdown).
-  if (client.aborted && client.reason instanceof GatewayError) return client.reason;
-  if (!client.aborted && timeout.aborted) return requestTimedOut(cause);
-  return clientAborted(cause);
-}
-
-function truncatedBeforeContent(): GatewayError {
-  return new GatewayError({
-    code: "UPSTREAM_TRUNCATED",
-    message: "The upstream ended its answer before any content",
-    status: 529,
-    type: "overloaded_error",
-    class: "transient",
-  });
 }

@@ -4,7 +4,7 @@
  * Claude Code compacts from this number, so a failure never turns into an error here.
  */
 import type { FastifyInstance } from "fastify";
-import { credentialOf } from "../core/attempt-loop.js";
+import { credentialOf } from "../core/attempt.js";
 import { GatewayError, toGatewayError } from "../core/errors.js";
 import { estimateInputTokens } from "../core/estimate-tokens.js";
 import type { CountTokensContext } from "../core/provider.js";

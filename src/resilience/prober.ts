@@ -6,7 +6,7 @@
  * breaker and cooldown so traffic returns without waiting for a user request to gamble on it.
  * At start-up each (target, key) is probed once, which also opens its connection pool.
  */
-import { credentialOf } from "../core/attempt-loop.js";
+import { credentialOf } from "../core/attempt.js";
 import type { Attempt, Upstream } from "../core/upstream.js";
 import type { ResilienceOptions } from "./options.js";
 import { type ResilienceState, slotId } from "./slots.js";
