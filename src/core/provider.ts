@@ -16,7 +16,8 @@ export interface UpstreamRequest {
   url: string;
   method: "GET" | "POST";
   headers: Record<string, string>;
-  body?: string;
+  /** Bytes as sent (providers assemble them once, json-bytes.ts); a string is encoded as UTF-8. */
+  body?: string | Uint8Array;
 }
 
 /** Everything one attempt needs: the request, where it goes, with which credential. */

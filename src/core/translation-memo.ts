@@ -3,7 +3,7 @@
  * definitions — about 30 KB, two thirds of a typical request — on every turn; translating their
  * schemas and serializing the result again each time was a large share of the gateway's CPU per
  * request. A translation is a pure function of its source, so it may be reused whenever the new
- * source is deeply equal to the one it was made from; each result keeps its JSON text as well.
+ * source is deeply equal to the one it was made from; its bytes are made once too (json-bytes.ts).
  *
  * Results are shared between requests: callers must treat them as read-only. The memo is
  * bounded and simply starts over when full.
@@ -28,18 +28,6 @@ export class TranslationMemo<S, T extends object> {
     this.entries.set(key, { source, value });
     return value;
   }
-}
-
-const jsonTexts = new WeakMap<object, string>();
-
-/** `JSON.stringify(value)`, kept per object: for a memoized (shared, read-only) result, once. */
-export function jsonOf(value: object): string {
-  let text = jsonTexts.get(value);
-  if (text === undefined) {
-    text = JSON.stringify(value);
-    jsonTexts.set(value, text);
-  }
-  return text;
 }
 
 /** Deep equality of JSON-shaped values (what JSON.parse and the request schema produce). */

@@ -369,6 +369,21 @@ describe("errors and failover", () => {
         400,
         /base64/,
       ],
+      [
+        {
+          model: "claude-sonnet-4-6",
+          max_tokens: 10,
+          messages: [
+            user("x"),
+            {
+              role: "assistant",
+              content: [{ type: "tool_use", id: "toolu_1", name: "Read", input: "a.txt" }],
+            },
+          ],
+        },
+        400,
+        /^messages\.1\.content\.0\.input: .*expected record/,
+      ],
     ];
     for (const [body, status, message] of bad) {
       const res = await postRaw(gateway, body);

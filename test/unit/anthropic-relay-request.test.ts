@@ -9,6 +9,7 @@ import {
 } from "../../src/protocol/anthropic/request-schema.js";
 import { createAnthropicProvider } from "../../src/providers/anthropic/index.js";
 import { CLAUDE_CODE_FIXTURES } from "../helpers/fixtures.js";
+import { bodyJson } from "../helpers/upstream-body.js";
 
 interface CapturedRequest {
   headers: Record<string, string>;
@@ -47,7 +48,7 @@ describe("anthropic relay buildRequest", () => {
 
     expect(upstream.method).toBe("POST");
     expect(upstream.url).toBe("https://relay.example.com/v1/messages");
-    const body = JSON.parse(upstream.body ?? "") as Record<string, unknown>;
+    const body = bodyJson(upstream.body) as Record<string, unknown>;
     expect(body).toEqual({ ...fixture.body, model: "claude-sonnet-4-6-upstream", stream: true });
     // Unknown / newer fields the schema does not model pass through untouched.
     expect(body.context_management).toEqual(fixture.body.context_management);
@@ -76,7 +77,7 @@ describe("anthropic relay buildRequest", () => {
         { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_01A", content: "a.ts" }] },
       ],
     });
-    const body = JSON.parse(provider.buildRequest(ctxFor(request)).body ?? "") as Record<string, unknown>;
+    const body = bodyJson(provider.buildRequest(ctxFor(request)).body) as Record<string, unknown>;
     expect(body.messages).toEqual(request.messages);
     expect(body.future_field).toEqual({ nested: [1, "two", null] });
   });
@@ -87,7 +88,7 @@ describe("anthropic relay buildRequest", () => {
         ...minimal,
         ...(stream === undefined ? {} : { stream }),
       });
-      const body = JSON.parse(provider.buildRequest(ctxFor(request)).body ?? "") as Record<string, unknown>;
+      const body = bodyJson(provider.buildRequest(ctxFor(request)).body) as Record<string, unknown>;
       expect(body.stream).toBe(true);
     }
   });
@@ -181,8 +182,8 @@ describe("anthropic relay count_tokens", () => {
     expect(upstream.url).toBe("http://127.0.0.1:9999/v1/messages/count_tokens");
     expect(upstream.method).toBe("POST");
     expect(upstream.headers.authorization).toBe("Bearer k");
-    expect(JSON.parse(upstream.body ?? "")).toEqual({ ...request, model: "claude-haiku-upstream" });
-    expect(JSON.parse(upstream.body ?? "")).not.toHaveProperty("stream");
+    expect(bodyJson(upstream.body)).toEqual({ ...request, model: "claude-haiku-upstream" });
+    expect(bodyJson(upstream.body)).not.toHaveProperty("stream");
   });
 
   it("reads input_tokens", () => {

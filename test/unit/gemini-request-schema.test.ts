@@ -8,6 +8,7 @@ import type { CountTokensContext } from "../../src/core/provider.js";
 import { countTokensRequestSchema } from "../../src/protocol/anthropic/request-schema.js";
 import { createGeminiCountTokens, geminiCountTokens } from "../../src/providers/gemini/count-tokens.js";
 import { cleanJsonSchema, toOpenApiSchema } from "../../src/providers/gemini/schema.js";
+import { bodyJson } from "../helpers/upstream-body.js";
 
 describe("cleanJsonSchema (parametersJsonSchema)", () => {
   it("strips undocumented keywords and keeps documented ones, property names untouched", () => {
@@ -239,7 +240,7 @@ describe("countTokens", () => {
     expect(req.method).toBe("POST");
     expect(req.url).toBe("https://example.test/v1beta/models/gemini-2.5-pro:countTokens");
     expect(req.headers).toEqual({ "content-type": "application/json", "x-goog-api-key": "k" });
-    expect(JSON.parse(req.body ?? "")).toEqual({
+    expect(bodyJson(req.body)).toEqual({
       generateContentRequest: {
         model: "models/gemini-2.5-pro",
         contents: [{ role: "user", parts: [{ text: "count me" }] }],
@@ -260,7 +261,7 @@ describe("countTokens", () => {
 
   it("uses the configured tool schema form", () => {
     const req = createGeminiCountTokens({ toolSchema: "openapi" }).buildRequest(ctx);
-    const body = JSON.parse(req.body ?? "") as { generateContentRequest: { tools: unknown } };
+    const body = bodyJson(req.body) as { generateContentRequest: { tools: unknown } };
     expect(body.generateContentRequest.tools).toEqual([
       {
         functionDeclarations: [

@@ -11,6 +11,7 @@ import { type MessagesRequest, messagesRequestSchema } from "../../src/protocol/
 import type { GeminiOptions } from "../../src/providers/gemini/options.js";
 import { buildGeminiBody, buildGenerateRequest } from "../../src/providers/gemini/request.js";
 import { CLAUDE_CODE_FIXTURES } from "../helpers/fixtures.js";
+import { bodyJson } from "../helpers/upstream-body.js";
 
 const JSON_MODE: GeminiOptions = { toolSchema: "json-schema" };
 const OPENAPI_MODE: GeminiOptions = { toolSchema: "openapi" };
@@ -236,7 +237,7 @@ describe("buildGenerateRequest", () => {
       "x-goog-api-key": "AIza-test",
       "x-extra": "1",
     });
-    expect(JSON.parse(req.body ?? "")).toEqual(buildGeminiBody(ctx.request, "gemini-2.5-flash", JSON_MODE));
+    expect(bodyJson(req.body)).toEqual(buildGeminiBody(ctx.request, "gemini-2.5-flash", JSON_MODE));
   });
 
   it("sends no key header without a key and strips a models/ prefix from the URL", () => {

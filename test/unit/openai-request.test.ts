@@ -14,6 +14,7 @@ import { decodeChatStream } from "../../src/providers/openai/stream.js";
 import { encodeToolUseId } from "../../src/providers/openai/tool-ids.js";
 import { validateChatRequest } from "../fakes/openai.js";
 import { CLAUDE_CODE_FIXTURES } from "../helpers/fixtures.js";
+import { bodyJson } from "../helpers/upstream-body.js";
 
 const CC_FIXTURES = CLAUDE_CODE_FIXTURES;
 const PNG = "iVBORw0KGgo=";
@@ -37,7 +38,7 @@ function bodyOf(
   overrides: Partial<AttemptContext> = {},
 ): Body {
   const built = createOpenAIProvider(options).buildRequest(ctxOf(request, overrides));
-  return JSON.parse(built.body ?? "") as Body;
+  return bodyJson(built.body) as Body;
 }
 
 const user = (content: unknown) => ({ role: "user", content });
@@ -78,7 +79,7 @@ describe("buildRequest: envelope", () => {
       authorization: "Bearer sk-test",
       "x-title": "ccgate",
     });
-    expect(JSON.parse(req.body ?? "")).toEqual({
+    expect(bodyJson(req.body)).toEqual({
       model: "gpt-4.1",
       messages: [{ role: "user", content: "hi" }],
       stream: true,

@@ -33,4 +33,25 @@ describe("decodeSse", () => {
       [{ event: undefined, data: "1" }],
     ]);
   });
+
+  it("drops a leading byte-order mark, also when it is split across reads", async () => {
+    const text = "\uFEFFdata: 1\n\n";
+    for (let i = 1; i <= 3; i++) {
+      expect((await collect(decodeSse(chunked(text, [i])))).flat()).toEqual([
+        { event: undefined, data: "1" },
+      ]);
+    }
+  });
+
+  it("replaces invalid UTF-8 with U+FFFD instead of failing, and keeps what follows", async () => {
+    async function* bytes() {
+      yield Buffer.from("data: a");
+      yield Buffer.from([0xff, 0xc3]); // an invalid byte, then a lead byte whose character never completes
+      yield Buffer.from("\n\ndata: b\n\n");
+    }
+    expect((await collect(decodeSse(bytes()))).flat()).toEqual([
+      { event: undefined, data: "a\uFFFD\uFFFD" },
+      { event: undefined, data: "b" },
+    ]);
+  });
 });

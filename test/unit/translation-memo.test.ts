@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { jsonOf, sameJson, TranslationMemo } from "../../src/core/translation-memo.js";
+import { bytesOf, JsonBytes, openObject } from "../../src/core/json-bytes.js";
+import { sameJson, TranslationMemo } from "../../src/core/translation-memo.js";
 import { type MessagesRequest, messagesRequestSchema } from "../../src/protocol/anthropic/request-schema.js";
 import { buildGeminiBody, serializeGeminiBody } from "../../src/providers/gemini/request.js";
 import { buildChatBody, serializeChatBody } from "../../src/providers/openai/request.js";
 import { CLAUDE_CODE_FIXTURES } from "../helpers/fixtures.js";
+import { bodyJson } from "../helpers/upstream-body.js";
 
 function capture(name: string): MessagesRequest {
   const raw = JSON.parse(readFileSync(join(CLAUDE_CODE_FIXTURES, `${name}.json`), "utf8")) as {
@@ -59,10 +61,16 @@ describe("TranslationMemo", () => {
     expect(calls).toBe(11);
   });
 
-  it("jsonOf is JSON.stringify, made once per object", () => {
-    const value = { a: [1, "two"] };
-    expect(jsonOf(value)).toBe(JSON.stringify(value));
-    expect(jsonOf(value)).toBe(jsonOf(value));
+  it("bytesOf is the UTF-8 of JSON.stringify, made once per object", () => {
+    const value = { a: [1, "two — 2"] };
+    expect(bytesOf(value).toString("utf8")).toBe(JSON.stringify(value));
+    expect(bytesOf(value)).toBe(bytesOf(value));
+  });
+
+  it("JsonBytes joins an opened object, memoized values and text into one JSON document", () => {
+    const shared = { b: "é" };
+    const out = openObject(new JsonBytes(), { a: 1 }).text(',"b":').value(shared).text("}");
+    expect(bodyJson(out.toBuffer())).toEqual({ a: 1, b: { b: "é" } });
   });
 });
 
@@ -71,7 +79,7 @@ describe("Gemini bodies with memoized tool declarations", () => {
     for (const name of ["hello-1", "agent-1", "write-2"]) {
       for (let turn = 0; turn < 2; turn++) {
         const body = buildGeminiBody(capture(name), "gemini-2.5-pro", { toolSchema: "json-schema" });
-        expect(JSON.parse(serializeGeminiBody(body))).toEqual(JSON.parse(JSON.stringify(body)));
+        expect(bodyJson(serializeGeminiBody(body))).toEqual(JSON.parse(JSON.stringify(body)));
       }
     }
   });
@@ -81,7 +89,7 @@ describe("Gemini bodies with memoized tool declarations", () => {
     const tool = base.tools?.find((t) => t.name === "Bash");
     expect(tool).toBeDefined();
     const declarationsOf = (request: MessagesRequest) => {
-      const body = JSON.parse(
+      const body = bodyJson(
         serializeGeminiBody(buildGeminiBody(request, "gemini-2.5-pro", { toolSchema: "json-schema" })),
       ) as { tools: { functionDeclarations: { name: string; parametersJsonSchema: unknown }[] }[] };
       return body.tools[0]!.functionDeclarations.find((d) => d.name === "Bash")!.parametersJsonSchema;
@@ -106,6 +114,47 @@ describe("Gemini bodies with memoized tool declarations", () => {
   });
 });
 
+describe("Gemini system instruction memo", () => {
+  const systemOf = (request: MessagesRequest) =>
+    buildGeminiBody(request, "gemini-2.5-pro", { toolSchema: "json-schema" }).systemInstruction;
+
+  it("shares the translation of a repeated system prompt, and translates a changed one", () => {
+    const first = systemOf(capture("agent-1"));
+    expect(first?.parts?.length).toBeGreaterThan(0);
+    // The next turn of the session: same prompt, new objects from a new parse.
+    expect(systemOf(capture("agent-1"))).toBe(first);
+
+    const edited = capture("agent-1");
+    const blocks = edited.system as { type: "text"; text: string }[];
+    const last = blocks.at(-1)!;
+    // Same length and same ending (the memo's grouping key), different text: still a new translation.
+    last.text = `X${last.text.slice(1)}`;
+    const changed = systemOf(edited);
+    expect(changed).not.toBe(first);
+    expect(changed?.parts?.at(-1)?.text?.startsWith("X")).toBe(true);
+    expect(systemOf(capture("agent-1"))?.parts).toEqual(first?.parts);
+  });
+
+  it("a string system prompt and an empty one", () => {
+    const request = capture("hello-1");
+    expect(systemOf({ ...request, system: "Be brief. — ok" })?.parts).toEqual([{ text: "Be brief. — ok" }]);
+    expect(systemOf({ ...request, system: "" })).toBeUndefined();
+    expect(systemOf({ ...request, system: [] })).toBeUndefined();
+  });
+
+  it("the serialized bytes are valid UTF-8 JSON with non-ASCII text intact, turn after turn", () => {
+    const request = { ...capture("hello-1"), system: "Réponds — brièvement 👍" };
+    for (let turn = 0; turn < 2; turn++) {
+      const bytes = serializeGeminiBody(
+        buildGeminiBody(request, "gemini-2.5-pro", { toolSchema: "json-schema" }),
+      );
+      expect(Buffer.isBuffer(bytes)).toBe(true);
+      const body = bodyJson(bytes) as { systemInstruction: { parts: { text: string }[] } };
+      expect(body.systemInstruction.parts).toEqual([{ text: "Réponds — brièvement 👍" }]);
+    }
+  });
+});
+
 describe("Chat Completions bodies with memoized tools", () => {
   const ctxFor = (request: MessagesRequest) => ({
     request,
@@ -118,12 +167,12 @@ describe("Chat Completions bodies with memoized tools", () => {
   it("serialize to the same JSON value as the plain body, and follow a changed schema", () => {
     for (let turn = 0; turn < 2; turn++) {
       const body = buildChatBody(ctxFor(capture("agent-1")), {});
-      expect(JSON.parse(serializeChatBody(body))).toEqual(JSON.parse(JSON.stringify(body)));
+      expect(bodyJson(serializeChatBody(body))).toEqual(JSON.parse(JSON.stringify(body)));
     }
     const edited = capture("agent-1");
     const bash = edited.tools!.find((t) => t.name === "Bash")!;
     bash.input_schema = { type: "object", properties: { script: { type: "string" } } };
-    const body = JSON.parse(serializeChatBody(buildChatBody(ctxFor(edited), {}))) as {
+    const body = bodyJson(serializeChatBody(buildChatBody(ctxFor(edited), {}))) as {
       tools: { function: { name: string; parameters: unknown } }[];
     };
     expect(body.tools.find((t) => t.function.name === "Bash")?.function.parameters).toEqual({

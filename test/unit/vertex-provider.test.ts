@@ -16,6 +16,7 @@ import {
   type VertexOptions,
   vertexBaseUrl,
 } from "../../src/providers/vertex/index.js";
+import { bodyJson } from "../helpers/upstream-body.js";
 
 const OPTIONS: VertexOptions = { project: "my-proj", location: "europe-west4", toolSchema: "json-schema" };
 
@@ -141,7 +142,7 @@ describe("request body", () => {
       tool_choice: { type: "auto" },
     });
     const built = createVertexProvider(OPTIONS).buildRequest(ctx({ request: req }));
-    const body = JSON.parse(built.body ?? "") as Record<string, unknown>;
+    const body = bodyJson(built.body) as Record<string, unknown>;
     expect(body).toEqual(
       JSON.parse(JSON.stringify(buildGeminiBody(req, "gemini-2.5-pro", { toolSchema: "json-schema" }))),
     );
@@ -154,7 +155,7 @@ describe("request body", () => {
     const built = createVertexProvider({ ...OPTIONS, toolSchema: "openapi" }).buildRequest(
       ctx({ request: req }),
     );
-    const body = JSON.parse(built.body ?? "") as {
+    const body = bodyJson(built.body) as {
       tools: [{ functionDeclarations: [Record<string, unknown>] }];
     };
     const declaration = body.tools[0].functionDeclarations[0];
@@ -184,7 +185,7 @@ describe("countTokens and probe", () => {
       "https://europe-west4-aiplatform.googleapis.com/v1/projects/my-proj/locations/europe-west4/publishers/google/models/gemini-2.5-pro:countTokens",
     );
     expect(built?.headers.authorization).toBe("Bearer ya29.token");
-    const body = JSON.parse(built?.body ?? "") as Record<string, unknown>;
+    const body = bodyJson(built?.body) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(["contents", "systemInstruction", "tools"]);
     expect(body.contents).toEqual([{ role: "user", parts: [{ text: "count me" }] }]);
     expect(body.systemInstruction).toEqual({ parts: [{ text: "sys" }] });
@@ -202,7 +203,7 @@ describe("countTokens and probe", () => {
     expect(probe?.method).toBe("POST");
     expect(probe?.url).toMatch(/\/models\/gemini-2\.5-flash:countTokens$/);
     expect(probe?.headers.authorization).toBe("Bearer ya29.token");
-    expect(JSON.parse(probe?.body ?? "")).toEqual({
+    expect(bodyJson(probe?.body)).toEqual({
       contents: [{ role: "user", parts: [{ text: "ping" }] }],
     });
   });

@@ -122,7 +122,8 @@ export const KNOWN_BLOCK_TYPES: ReadonlySet<string> = new Set([
   "container_upload",
 ]);
 
-export const contentBlock = z.union([
+/** Chosen by `type` (a plain union would try every block schema in turn on every block). */
+export const contentBlock = z.discriminatedUnion("type", [
   textBlock,
   imageBlock,
   documentBlock,

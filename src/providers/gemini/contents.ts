@@ -13,6 +13,7 @@
  */
 import type { Content, Part } from "@google/genai";
 import { invalidRequest } from "../../core/errors.js";
+import { TranslationMemo } from "../../core/translation-memo.js";
 import type {
   MessageParam,
   MessagesRequest,
@@ -56,13 +57,36 @@ export function buildConversation(
   if (contents.length === 0) throw invalidRequest("messages: nothing to send (every message is empty)");
   for (const content of contents) if (content.role === "model") markFirstCall(content);
   const conversation: GeminiConversation = { contents };
-  const systemParts = systemInstructionParts(request.system);
-  if (systemParts.length > 0) conversation.systemInstruction = { parts: systemParts };
+  const system = request.system;
+  if (system !== undefined) {
+    const instruction = SYSTEM_INSTRUCTIONS.get(systemKey(system), system, toSystemInstruction);
+    if (instruction.parts !== undefined && instruction.parts.length > 0)
+      conversation.systemInstruction = instruction;
+  }
   return conversation;
 }
 
-function systemInstructionParts(system: MessagesRequest["system"]): Part[] {
-  if (system === undefined) return [];
+type SystemPrompt = NonNullable<MessagesRequest["system"]>;
+
+/**
+ * Claude Code sends the same system prompt on every turn of a session: its translation is made
+ * once and shared (never mutated) while it repeats, so its bytes are made once too (json-bytes.ts).
+ */
+const SYSTEM_INSTRUCTIONS = new TranslationMemo<SystemPrompt, Content>(64);
+
+/** Groups prompts for the memo (equality is checked there): block count, length, the last characters. */
+function systemKey(system: SystemPrompt): string {
+  if (typeof system === "string") return `s${system.length}:${system.slice(-48)}`;
+  let length = 0;
+  for (const block of system) length += block.text.length;
+  return `b${system.length}:${length}:${system.at(-1)?.text.slice(-48) ?? ""}`;
+}
+
+function toSystemInstruction(system: SystemPrompt): Content {
+  return { parts: systemInstructionParts(system) };
+}
+
+function systemInstructionParts(system: SystemPrompt): Part[] {
   if (typeof system === "string") return textParts(system);
   return system
     .filter((block, i) => !(i === 0 && block.text.trimStart().startsWith(BILLING_HEADER_PREFIX)))

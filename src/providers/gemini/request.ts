@@ -7,6 +7,7 @@
  * (`cache_control`, `metadata`, `context_management`, `service_tier`, unknown fields).
  */
 import type { Content, GenerationConfig, HarmBlockThreshold, HarmCategory } from "@google/genai";
+import { fragment, JsonBytes, openObject } from "../../core/json-bytes.js";
 import type { AttemptContext, UpstreamRequest } from "../../core/provider.js";
 import type { MessagesRequest } from "../../protocol/anthropic/request-schema.js";
 import { buildConversation } from "./contents.js";
@@ -14,7 +15,7 @@ import { geminiModelInfo, normalizeModelName } from "./models.js";
 import type { GeminiOptions } from "./options.js";
 import { cleanJsonSchema, type OpenApiSchema, toOpenApiSchema } from "./schema.js";
 import { buildThinkingConfig, type GeminiThinkingConfig } from "./thinking.js";
-import { buildTools, type GeminiTool, type GeminiToolConfig, toolsJson } from "./tools.js";
+import { buildTools, type GeminiTool, type GeminiToolConfig } from "./tools.js";
 
 export interface GeminiSafetySetting {
   category: `${HarmCategory}`;
@@ -63,12 +64,42 @@ export function buildGenerateRequest(ctx: AttemptContext, options: GeminiOptions
   };
 }
 
-/** The body as JSON text, with the tool declarations' reused text spliced in (tools.ts). */
-export function serializeGeminiBody(body: GeminiGenerateBody): string {
-  const { tools, ...rest } = body;
-  const text = JSON.stringify(rest);
-  // `rest` always has fields (contents, safetySettings, generationConfig): text ends in "…}".
-  return tools === undefined ? text : `${text.slice(0, -1)},"tools":${toolsJson(tools)}}`;
+const SYSTEM_MEMBER = fragment(',"systemInstruction":');
+const TOOLS_OPEN = fragment(',"tools":[');
+const DECLARATIONS_OPEN = fragment('{"functionDeclarations":[');
+const COMMA = fragment(",");
+/** Ends the declarations list and its tool, and at the end the tools list and the body. */
+const CLOSE_LIST_AND_OBJECT = fragment("]}");
+const CLOSE_OBJECT = fragment("}");
+
+/**
+ * The body as bytes: the per-request members serialized now, the system instruction and tool
+ * declarations — shared objects while they repeat (contents.ts, tools.ts) — as bytes made once
+ * (json-bytes.ts).
+ */
+export function serializeGeminiBody(body: GeminiGenerateBody): Buffer {
+  const { tools, systemInstruction, ...rest } = body;
+  // `rest` always has members (contents, safetySettings, generationConfig).
+  const out = openObject(new JsonBytes(), rest);
+  if (systemInstruction !== undefined) out.bytes(SYSTEM_MEMBER).value(systemInstruction);
+  if (tools !== undefined) {
+    out.bytes(TOOLS_OPEN);
+    tools.forEach((tool, i) => {
+      if (i > 0) out.bytes(COMMA);
+      if (tool.functionDeclarations === undefined) {
+        out.text(JSON.stringify(tool));
+        return;
+      }
+      out.bytes(DECLARATIONS_OPEN);
+      tool.functionDeclarations.forEach((declaration, j) => {
+        if (j > 0) out.bytes(COMMA);
+        out.value(declaration);
+      });
+      out.bytes(CLOSE_LIST_AND_OBJECT);
+    });
+    return out.bytes(CLOSE_LIST_AND_OBJECT).toBuffer();
+  }
+  return out.bytes(CLOSE_OBJECT).toBuffer();
 }
 
 /** The typed request body (exported for tests and for countTokens' `generateContentRequest`). */

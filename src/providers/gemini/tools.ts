@@ -8,7 +8,7 @@
  */
 import type { FunctionCallingConfigMode, FunctionDeclaration } from "@google/genai";
 import { invalidRequest } from "../../core/errors.js";
-import { jsonOf, TranslationMemo } from "../../core/translation-memo.js";
+import { TranslationMemo } from "../../core/translation-memo.js";
 import type { ToolChoice, ToolDefinition } from "../../protocol/anthropic/request-schema.js";
 import { isWebSearchTool, wantsGoogleSearch } from "./grounding.js";
 import type { GeminiOptions } from "./options.js";
@@ -133,17 +133,4 @@ function callingConfig(
       throw invalidRequest(`tool_choice: unsupported type ${JSON.stringify(never)}`);
     }
   }
-}
-
-/**
- * The `tools` array as JSON text. Declarations come from the memo, so their text is made once
- * (translation-memo.ts) and only spliced here.
- */
-export function toolsJson(tools: readonly GeminiTool[]): string {
-  const parts = tools.map((tool) =>
-    tool.functionDeclarations === undefined
-      ? JSON.stringify(tool)
-      : `{"functionDeclarations":[${tool.functionDeclarations.map(jsonOf).join(",")}]}`,
-  );
-  return `[${parts.join(",")}]`;
 }

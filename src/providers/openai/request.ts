@@ -1,11 +1,12 @@
 /**
  * One attempt → the upstream Chat Completions request (protocol.md G.1). Pure: no I/O.
  */
+import { fragment, JsonBytes, openObject } from "../../core/json-bytes.js";
 import type { AttemptContext, UpstreamRequest } from "../../core/provider.js";
 import { toChatMessages } from "./messages.js";
 import type { OpenAIOptions } from "./options.js";
 import { toReasoningEffort } from "./reasoning-effort.js";
-import { chatToolsJson, toChatToolChoice, toChatTools } from "./tools.js";
+import { toChatToolChoice, toChatTools } from "./tools.js";
 import type { ChatCompletionRequest } from "./wire-types.js";
 
 /** A path segment that names an API version: `v1`, `v1beta`, `v4`, `v2alpha`. */
@@ -46,12 +47,21 @@ export function buildChatRequest(ctx: AttemptContext, options: OpenAIOptions): U
   };
 }
 
-/** The body as JSON text, with the tools' reused text spliced in (tools.ts). */
-export function serializeChatBody(body: ChatCompletionRequest): string {
+const TOOLS_OPEN = fragment(',"tools":[');
+const COMMA = fragment(",");
+const CLOSE_LIST_AND_OBJECT = fragment("]}");
+
+/** The body as bytes, each tool's bytes made once while clients repeat it (tools.ts, json-bytes.ts). */
+export function serializeChatBody(body: ChatCompletionRequest): Buffer {
   const { tools, ...rest } = body;
-  const text = JSON.stringify(rest);
-  // `rest` always has fields (model, messages, stream): text ends in "…}".
-  return tools === undefined ? text : `${text.slice(0, -1)},"tools":${chatToolsJson(tools)}}`;
+  // `rest` always has members (model, messages, stream).
+  if (tools === undefined) return Buffer.from(JSON.stringify(rest));
+  const out = openObject(new JsonBytes(), rest).bytes(TOOLS_OPEN);
+  tools.forEach((tool, i) => {
+    if (i > 0) out.bytes(COMMA);
+    out.value(tool);
+  });
+  return out.bytes(CLOSE_LIST_AND_OBJECT).toBuffer();
 }
 
 export function buildChatBody(ctx: AttemptContext, options: OpenAIOptions): ChatCompletionRequest {

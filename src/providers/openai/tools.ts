@@ -3,7 +3,7 @@
  * (protocol.md A.4, G.1).
  */
 import { invalidRequest } from "../../core/errors.js";
-import { jsonOf, TranslationMemo } from "../../core/translation-memo.js";
+import { TranslationMemo } from "../../core/translation-memo.js";
 import type { ToolChoice, ToolDefinition } from "../../protocol/anthropic/request-schema.js";
 import type { ChatTool, ChatToolChoice } from "./wire-types.js";
 
@@ -32,11 +32,6 @@ function toChatTool(tool: ToolDefinition): ChatTool {
   const fn: ChatTool["function"] = { name: tool.name, parameters: toParameters(tool.input_schema) };
   if (tool.description !== undefined && tool.description !== "") fn.description = tool.description;
   return { type: "function", function: fn };
-}
-
-/** The `tools` array as JSON text, each tool's text made once (translation-memo.ts). */
-export function chatToolsJson(tools: readonly ChatTool[]): string {
-  return `[${tools.map(jsonOf).join(",")}]`;
 }
 
 /** The tool's JSON Schema without `$schema` (Claude Code adds it; strict servers reject it). */
