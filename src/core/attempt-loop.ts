@@ -75,18 +75,30 @@ function isRefusal(x: Admission | Refusal): x is Refusal {
   return "refused" in x;
 }
 
+/** The loop's options without the request, which only the runner holds (and drops at commit). */
+export type LoopOptions = Omit<AttemptLoopOptions, "request">;
+
 /**
  * Runs the attempts; yields the event batches of the one that commits. Throws if none does.
  * One generator for the whole request: attempts run as plain async functions up to their commit
  * point, then the committed stream's batches are yielded from here (no generator per level).
+ *
+ * Only the runner holds the request, and it lets go of it at the commit point (no failover is
+ * possible after it): a stream that runs for minutes does not keep a large conversation in
+ * memory — nor, at high concurrency, make the garbage collector copy it again and again.
  */
-export async function* runAttempts(options: AttemptLoopOptions): AsyncGenerator<EventBatch> {
+export function runAttempts(options: AttemptLoopOptions): AsyncGenerator<EventBatch> {
+  const { request, ...loop } = options;
+  return streamCommitted(new AttemptRunner(request, loop), loop);
+}
+
+async function* streamCommitted(runner: AttemptRunner, options: LoopOptions): AsyncGenerator<EventBatch> {
   const { signal, timeout, dispose } =
     options.totalTimeoutMs === undefined
       ? { signal: options.signal, timeout: NOT_TIMED_OUT, dispose: () => {} }
       : linkedSignal(options.signal, options.totalTimeoutMs);
   try {
-    const live = await new AttemptRunner(options, signal, timeout).commit();
+    const live = await runner.commit(signal, timeout);
     try {
       yield live.held;
       for (;;) {
@@ -116,17 +128,29 @@ class AttemptRunner {
   private readonly refusals: Refusal[] = [];
   private readonly skipTargets = new Set<string>();
   private tries = 0;
+  private signal: AbortSignal;
+  private timeout: { readonly aborted: boolean } = NOT_TIMED_OUT;
 
   constructor(
-    private readonly options: AttemptLoopOptions,
-    private readonly signal: AbortSignal,
-    private readonly timeout: { readonly aborted: boolean },
+    private request: MessagesRequest | undefined,
+    private readonly options: LoopOptions,
   ) {
     this.deadline = Date.now() + options.budgetMs;
+    this.signal = options.signal;
   }
 
   /** The first attempt to reach its commit point; throws the summary of failures if none does. */
-  async commit(): Promise<LiveAttempt> {
+  async commit(signal: AbortSignal, timeout: { readonly aborted: boolean }): Promise<LiveAttempt> {
+    this.signal = signal;
+    this.timeout = timeout;
+    try {
+      return await this.firstToCommit();
+    } finally {
+      this.request = undefined;
+    }
+  }
+
+  private async firstToCommit(): Promise<LiveAttempt> {
     const { options, signal } = this;
     const full: Attempt[] = [];
     for (const attempt of options.attempts) {
@@ -162,7 +186,9 @@ class AttemptRunner {
         return undefined;
       }
       options.onAttempt?.(attempt, ++this.tries);
-      const result = await open(attempt, admission, options, signal, this.timeout);
+      const request = this.request;
+      if (request === undefined) throw new Error("attempt loop: the request was already released");
+      const result = await open(attempt, admission, request, options, signal, this.timeout);
       if (!(result instanceof GatewayError)) return result;
       this.failures.push(result);
       const outcome = options.guard.onFailure(attempt, admission, result, options.session);

@@ -2,8 +2,10 @@
  * One attempt of the attempt loop (attempt-loop.ts): the upstream call up to its commit point
  * (`open`), the committed stream (`LiveAttempt`), and how failures and aborts become errors.
  */
+
+import type { MessagesRequest } from "../protocol/anthropic/request-schema.js";
 import { isContentEvent, type StreamEvent } from "../protocol/anthropic/types.js";
-import type { Admission, AttemptLoopOptions } from "./attempt-loop.js";
+import type { Admission, LoopOptions } from "./attempt-loop.js";
 import { clientAborted, GatewayError, requestTimedOut, toGatewayError } from "./errors.js";
 import { type EventBatch, emit } from "./event-batches.js";
 import type { AttemptContext } from "./provider.js";
@@ -19,7 +21,8 @@ import type { Attempt } from "./upstream.js";
 export async function open(
   attempt: Attempt,
   admission: Admission,
-  options: AttemptLoopOptions,
+  request: MessagesRequest,
+  options: LoopOptions,
   signal: AbortSignal,
   timeout: { readonly aborted: boolean },
 ): Promise<LiveAttempt | GatewayError> {
@@ -27,7 +30,7 @@ export async function open(
   let live: LiveAttempt | undefined;
   const commits = options.commitAtEnd === true ? isMessageStop : isContentEvent;
   try {
-    const ctx = attemptContext(options, attempt, await credentialOf(attempt, signal));
+    const ctx = attemptContext(request, options, attempt, await credentialOf(attempt, signal));
     const upstreamRequest = attempt.upstream.provider.buildRequest(ctx);
     response = await attempt.upstream.transport.send(upstreamRequest, attempt.upstream.provider, signal);
     const batches = attempt.upstream.provider.decodeStream(response.body, ctx)[Symbol.asyncIterator]();
@@ -40,7 +43,7 @@ export async function open(
       if (held.length === 0) held = batch;
       else emit(held, batch);
       if (!batch.some(commits)) continue;
-      live = new LiveAttempt(attempt, admission, options, timeout, response, batches, held);
+      live = new LiveAttempt(attempt, admission, outcomes(options), timeout, response, batches, held);
       live.saw(batch);
       return live;
     }
@@ -56,6 +59,17 @@ export async function open(
   }
 }
 
+/**
+ * What a committed attempt reports its outcome to. Deliberately not the loop's options: past the
+ * commit point nothing may hold the client request, so a stream that runs for minutes does not
+ * keep a large conversation in memory (nor make the GC copy it again and again).
+ */
+type Outcomes = Pick<LoopOptions, "guard" | "session" | "signal">;
+
+function outcomes(options: LoopOptions): Outcomes {
+  return { guard: options.guard, session: options.session, signal: options.signal };
+}
+
 /** An attempt past its commit point: what `runAttempts` needs to stream the rest and close it. */
 export class LiveAttempt {
   private succeeded = false;
@@ -63,7 +77,7 @@ export class LiveAttempt {
   constructor(
     private readonly attempt: Attempt,
     private readonly admission: Admission,
-    private readonly options: AttemptLoopOptions,
+    private readonly options: Outcomes,
     private readonly timeout: { readonly aborted: boolean },
     private readonly response: UpstreamResponse,
     readonly batches: AsyncIterator<EventBatch>,
@@ -127,12 +141,13 @@ export async function credentialOf(attempt: Attempt, signal: AbortSignal): Promi
 }
 
 function attemptContext(
-  options: AttemptLoopOptions,
+  request: MessagesRequest,
+  options: LoopOptions,
   attempt: Attempt,
   apiKey: string | undefined,
 ): AttemptContext {
   const ctx: AttemptContext = {
-    request: options.request,
+    request,
     requestedModel: options.requestedModel,
     upstreamModel: attempt.model,
     baseUrl: attempt.upstream.baseUrl,

@@ -5,11 +5,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { runAttempts } from "../core/attempt-loop.js";
 import { GatewayError, toGatewayError } from "../core/errors.js";
+import type { EventBatch } from "../core/event-batches.js";
 import { inlineUrlSources } from "../core/inline-url-sources.js";
 import { withStopSequences } from "../core/stop-sequences.js";
 import type { Gateway } from "../gateway.js";
 import { accumulateMessage } from "../protocol/anthropic/accumulate.js";
-import { type MessagesRequest, messagesRequestSchema } from "../protocol/anthropic/request-schema.js";
+import { messagesRequestSchema } from "../protocol/anthropic/request-schema.js";
 import type { StreamEvent } from "../protocol/anthropic/types.js";
 import type { RequestSink } from "../telemetry/request-record.js";
 import { sendError } from "./errors.js";
@@ -34,55 +35,12 @@ export function registerMessagesRoute(
       tracker.finish(error.status >= 400 && error.status <= 599 ? error.status : 500, error);
       return sendError(reply, error, requestId);
     };
-    const parsed = parseBody(messagesRequestSchema, req.body);
-    if (parsed instanceof GatewayError) return fail(parsed);
-    const request = parsed;
-    tracker.model = request.model;
-    tracker.stream = request.stream === true;
-    const signal = clientAbortSignal(req, reply, inFlight, gateway.resilience.totalTimeoutMs);
-
-    let plan: ReturnType<Gateway["plan"]>;
-    let body: MessagesRequest;
-    try {
-      plan = gateway.plan({ model: request.model, request, headers: req.headers });
-      tracker.route = plan.decision.route;
-      tracker.session = plan.session;
-      body = await inlineUrlSources(request, gateway.config.images, signal);
-    } catch (err) {
-      return fail(toGatewayError(err));
-    }
-    const routeHeaders = { "x-ccgate-route": plan.decision.route };
+    const started = await start(req, reply, gateway, tracker, inFlight);
+    if (started instanceof GatewayError) return fail(started);
+    const { events, stream, routeHeaders } = started;
     reply.headers(routeHeaders);
-    req.log.debug({ route: plan.decision.route, reason: plan.decision.reason }, "route chosen");
 
-    const events = withStopSequences(
-      runAttempts({
-        request: body,
-        requestedModel: request.model,
-        attempts: plan.attempts,
-        signal,
-        guard: gateway.guard,
-        session: plan.affinityKey,
-        maxAttempts: gateway.resilience.maxAttempts,
-        budgetMs: gateway.resilience.attemptBudgetMs,
-        transientRetries: gateway.resilience.transientRetries,
-        retryBaseMs: gateway.resilience.retryBaseMs,
-        commitAtEnd: request.stream !== true,
-        ...(typeof req.headers["anthropic-beta"] === "string"
-          ? { anthropicBeta: req.headers["anthropic-beta"] }
-          : {}),
-        onAttempt: (attempt, n) => {
-          tracker.attempt = attempt;
-          tracker.attempts = n;
-          if (n > 1) req.log.info({ target: tracker.target, attempt: n }, "failing over");
-        },
-      }),
-      plan.attempts.every((a) => a.upstream.provider.handlesStopSequences === true)
-        ? []
-        : (request.stop_sequences ?? []),
-    );
-
-    if (request.stream === true) {
+    if (stream) {
       await sendSse(reply, events, {
         requestId,
         pingIntervalMs: gateway.config.server.pingIntervalMs,
@@ -110,4 +68,72 @@ export function registerMessagesRoute(
       return fail(toGatewayError(err));
     }
   });
+}
+
+interface Started {
+  events: AsyncIterable<EventBatch>;
+  stream: boolean;
+  routeHeaders: Record<string, string>;
+}
+
+/**
+ * Everything that needs the client request, up to the event stream. Kept apart from the handler
+ * so that only the attempt loop holds the request afterwards, and the loop lets go of it at the
+ * commit point: a stream that runs for minutes does not keep a large conversation in memory.
+ */
+async function start(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  gateway: Gateway,
+  tracker: RequestTracker,
+  inFlight: InFlightRequests | undefined,
+): Promise<Started | GatewayError> {
+  const parsed = parseBody(messagesRequestSchema, req.body);
+  // The validated copy is the request from here on; the raw parse must not outlive it via `req`.
+  req.body = undefined;
+  if (parsed instanceof GatewayError) return parsed;
+  const request = parsed;
+  tracker.model = request.model;
+  tracker.stream = request.stream === true;
+  const signal = clientAbortSignal(req, reply, inFlight, gateway.resilience.totalTimeoutMs);
+  try {
+    const plan = gateway.plan({ model: request.model, request, headers: req.headers });
+    tracker.route = plan.decision.route;
+    tracker.session = plan.session;
+    req.log.debug({ route: plan.decision.route, reason: plan.decision.reason }, "route chosen");
+    const body = await inlineUrlSources(request, gateway.config.images, signal);
+    const events = withStopSequences(
+      runAttempts({
+        request: body,
+        requestedModel: request.model,
+        attempts: plan.attempts,
+        signal,
+        guard: gateway.guard,
+        session: plan.affinityKey,
+        maxAttempts: gateway.resilience.maxAttempts,
+        budgetMs: gateway.resilience.attemptBudgetMs,
+        transientRetries: gateway.resilience.transientRetries,
+        retryBaseMs: gateway.resilience.retryBaseMs,
+        commitAtEnd: request.stream !== true,
+        ...(typeof req.headers["anthropic-beta"] === "string"
+          ? { anthropicBeta: req.headers["anthropic-beta"] }
+          : {}),
+        onAttempt: (attempt, n) => {
+          tracker.attempt = attempt;
+          tracker.attempts = n;
+          if (n > 1) req.log.info({ target: tracker.target, attempt: n }, "failing over");
+        },
+      }),
+      plan.attempts.every((a) => a.upstream.provider.handlesStopSequences === true)
+        ? []
+        : (request.stop_sequences ?? []),
+    );
+    return {
+      events,
+      stream: request.stream === true,
+      routeHeaders: { "x-ccgate-route": plan.decision.route },
+    };
+  } catch (err) {
+    return toGatewayError(err);
+  }
 }
