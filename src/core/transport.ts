@@ -45,10 +45,11 @@ export class Transport {
     return new Promise<UpstreamResponse>((resolve, reject) => {
       const exchange = new Exchange(provider, signal, resolve, reject);
       try {
+        const url = new URL(req.url);
         this.agent.dispatch(
           {
-            origin: new URL(req.url).origin,
-            path: pathOf(req.url),
+            origin: url.origin,
+            path: url.pathname + url.search,
             method: req.method,
             headers: req.headers,
             body: req.body ?? null,
@@ -66,9 +67,4 @@ export class Transport {
   async close(): Promise<void> {
     await this.agent.close();
   }
-}
-
-function pathOf(url: string): string {
-  const u = new URL(url);
-  return u.pathname + u.search;
 }
