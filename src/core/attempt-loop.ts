@@ -128,6 +128,7 @@ class AttemptRunner {
   private readonly refusals: Refusal[] = [];
   private readonly skipTargets = new Set<string>();
   private tries = 0;
+  // The request's signal and time limit, as `commit` receives them from the stream.
   private signal: AbortSignal;
   private timeout: { readonly aborted: boolean } = NOT_TIMED_OUT;
 

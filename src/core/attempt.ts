@@ -2,7 +2,6 @@
  * One attempt of the attempt loop (attempt-loop.ts): the upstream call up to its commit point
  * (`open`), the committed stream (`LiveAttempt`), and how failures and aborts become errors.
  */
-
 import type { MessagesRequest } from "../protocol/anthropic/request-schema.js";
 import { isContentEvent, type StreamEvent } from "../protocol/anthropic/types.js";
 import type { Admission, LoopOptions } from "./attempt-loop.js";
