@@ -9,9 +9,9 @@ import type { EventBatch } from "../core/event-batches.js";
 import { inlineUrlSources } from "../core/inline-url-sources.js";
 import { withStopSequences } from "../core/stop-sequences.js";
 import type { Gateway } from "../gateway.js";
-import { accumulateMessage } from "../protocol/anthropic/accumulate.js";
+import { readMessage } from "../protocol/anthropic/accumulate.js";
 import { messagesRequestSchema } from "../protocol/anthropic/request-schema.js";
-import type { StreamEvent } from "../protocol/anthropic/types.js";
+import type { Message, StreamEvent } from "../protocol/anthropic/types.js";
 import type { RequestSink } from "../telemetry/request-record.js";
 import { sendError } from "./errors.js";
 import type { InFlightRequests } from "./in-flight.js";
@@ -57,16 +57,26 @@ export function registerMessagesRoute(
       });
       return reply;
     }
+    const iterator = events[Symbol.asyncIterator]();
+    let message: Message;
     try {
-      const message = await accumulateMessage(events);
-      tracker.usage(message.usage);
-      tracker.setStopReason(message.stop_reason);
-      tracker.finish(200, undefined);
-      if (tracker.target) reply.header("x-ccgate-target", tracker.target);
-      return reply.header("request-id", requestId).header("content-type", "application/json").send(message);
+      message = await readMessage(iterator);
     } catch (err) {
       return fail(toGatewayError(err));
     }
+    if (tracker.target) reply.header("x-ccgate-target", tracker.target);
+    reply.header("request-id", requestId).header("content-type", "application/json").send(message);
+    // The answer is out (Fastify writes it synchronously); the stream's cleanup and the request's
+    // record follow it instead of delaying it.
+    try {
+      await iterator.return?.();
+    } catch (err) {
+      req.log.warn({ err }, "closing a finished stream failed");
+    }
+    tracker.usage(message.usage);
+    tracker.setStopReason(message.stop_reason);
+    tracker.finish(200, undefined);
+    return reply;
   });
 }
 

@@ -108,10 +108,8 @@ describe("session affinity", () => {
     expect(new Set(keys).size).toBe(1);
   });
 
-  // GATEWAY BUG (reported): a non-streaming success is never recorded — accumulateMessage returns
-  // at message_stop, which return()s the attempt generator before `guard.onSuccess` runs
-  // (src/core/attempt-loop.ts once()). So a session served only by non-stream turns never binds.
-  // Flip `it.fails` to `it` once fixed.
+  // The non-stream route stops reading at message_stop; success must be recorded by then
+  // (attempt.ts `saw`), or a session served only by non-stream turns would never bind.
   it("a non-streaming turn binds the session as well", async () => {
     const { fake, gateway } = await setup(new Set());
     const keys: string[] = [];

@@ -6,12 +6,33 @@ import { GatewayError, STATUS_FOR_TYPE } from "../../core/errors.js";
 import type { ContentBlock, Message, StreamEvent } from "./types.js";
 
 export async function accumulateMessage(batches: AsyncIterable<readonly StreamEvent[]>): Promise<Message> {
+  const iterator = batches[Symbol.asyncIterator]();
+  const message = await readMessage(iterator);
+  await iterator.return?.();
+  return message;
+}
+
+/**
+ * `accumulateMessage` for a caller that sends the answer before the stream is closed: returns at
+ * `message_stop` and leaves `iterator` open, so the stream's cleanup (slots, timers, the upstream
+ * connection) runs after the answer is out instead of before. On failure the iterator is closed
+ * before the error propagates.
+ */
+export async function readMessage(iterator: AsyncIterator<readonly StreamEvent[]>): Promise<Message> {
   const accumulator = new MessageAccumulator();
-  for await (const batch of batches) {
-    for (const event of batch) {
-      const message = accumulator.add(event);
-      if (message !== undefined) return message;
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) break;
+      for (const event of next.value) {
+        const message = accumulator.add(event);
+        if (message !== undefined) return message;
+      }
     }
+  } catch (err) {
+    // The error that ended the message is the one to report, not a failure while closing.
+    await Promise.resolve(iterator.return?.()).catch(() => {});
+    throw err;
   }
   throw new GatewayError({
     code: "UPSTREAM_TRUNCATED",
