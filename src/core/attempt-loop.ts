@@ -6,7 +6,7 @@
  * Providers stay pure; time and failure policy live here and in the guard.
  */
 import type { MessagesRequest } from "../protocol/anthropic/request-schema.js";
-import { abortError, type LiveAttempt, open } from "./attempt.js";
+import { abortError, type Bodies, type LiveAttempt, open } from "./attempt.js";
 import { GatewayError } from "./errors.js";
 import type { EventBatch } from "./event-batches.js";
 import { summarize } from "./summarize-failures.js";
@@ -83,9 +83,12 @@ export type LoopOptions = Omit<AttemptLoopOptions, "request">;
  * One generator for the whole request: attempts run as plain async functions up to their commit
  * point, then the committed stream's batches are yielded from here (no generator per level).
  *
- * Only the runner holds the request, and it lets go of it at the commit point (no failover is
- * possible after it): a stream that runs for minutes does not keep a large conversation in
- * memory — nor, at high concurrency, make the garbage collector copy it again and again.
+ * Only the runner holds the request, and only until every planned target has its upstream body
+ * (one body serves all keys and retries of a target): with one target, that is before the first
+ * upstream call goes out. A request waiting seconds for its first token, or streaming for
+ * minutes, does not keep a large conversation in memory — nor, at high concurrency, make the
+ * garbage collector copy it again and again. A plan with fallback targets keeps it until the
+ * last of them is built, and at most until the commit point (no failover is possible after it).
  */
 export function runAttempts(options: AttemptLoopOptions): AsyncGenerator<EventBatch> {
   const { request, ...loop } = options;
@@ -122,8 +125,10 @@ async function* streamCommitted(runner: AttemptRunner, options: LoopOptions): As
 }
 
 /** The attempts of one request, tried in order (with same-key retries) until one commits. */
-class AttemptRunner {
+class AttemptRunner implements Bodies {
   private readonly deadline: number;
+  /** Upstream bodies by target, built on first use. */
+  private readonly bodies = new Map<string, string | Uint8Array>();
   private readonly failures: GatewayError[] = [];
   private readonly refusals: Refusal[] = [];
   private readonly skipTargets = new Set<string>();
@@ -148,7 +153,24 @@ class AttemptRunner {
       return await this.firstToCommit();
     } finally {
       this.request = undefined;
+      this.bodies.clear();
     }
+  }
+
+  /**
+   * The attempt's upstream body, built once per target. When every planned target has one, the
+   * request is not needed any more and the runner drops it.
+   */
+  bodyFor(attempt: Attempt): string | Uint8Array {
+    const target = targetOf(attempt);
+    let body = this.bodies.get(target);
+    if (body !== undefined) return body;
+    const request = this.request;
+    if (request === undefined) throw new Error("attempt loop: the request was already released");
+    body = attempt.upstream.provider.buildBody({ request, upstreamModel: attempt.model });
+    this.bodies.set(target, body);
+    if (this.options.attempts.every((a) => this.bodies.has(targetOf(a)))) this.request = undefined;
+    return body;
   }
 
   private async firstToCommit(): Promise<LiveAttempt> {
@@ -187,9 +209,7 @@ class AttemptRunner {
         return undefined;
       }
       options.onAttempt?.(attempt, ++this.tries);
-      const request = this.request;
-      if (request === undefined) throw new Error("attempt loop: the request was already released");
-      const result = await open(attempt, admission, request, options, signal, this.timeout);
+      const result = await open(attempt, admission, this, options, signal, this.timeout);
       if (!(result instanceof GatewayError)) return result;
       this.failures.push(result);
       const outcome = options.guard.onFailure(attempt, admission, result, options.session);

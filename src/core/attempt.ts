@@ -2,7 +2,6 @@
  * One attempt of the attempt loop (attempt-loop.ts): the upstream call up to its commit point
  * (`open`), the committed stream (`LiveAttempt`), and how failures and aborts become errors.
  */
-import type { MessagesRequest } from "../protocol/anthropic/request-schema.js";
 import { isContentEvent, type StreamEvent } from "../protocol/anthropic/types.js";
 import type { Admission, LoopOptions } from "./attempt-loop.js";
 import { clientAborted, GatewayError, requestTimedOut, toGatewayError } from "./errors.js";
@@ -20,7 +19,7 @@ import type { Attempt } from "./upstream.js";
 export async function open(
   attempt: Attempt,
   admission: Admission,
-  request: MessagesRequest,
+  bodies: Bodies,
   options: LoopOptions,
   signal: AbortSignal,
   timeout: { readonly aborted: boolean },
@@ -29,8 +28,9 @@ export async function open(
   let live: LiveAttempt | undefined;
   const commits = options.commitAtEnd === true ? isMessageStop : isContentEvent;
   try {
-    const ctx = attemptContext(request, options, attempt, await credentialOf(attempt, signal));
-    const upstreamRequest = attempt.upstream.provider.buildRequest(ctx);
+    const ctx = attemptContext(options, attempt, await credentialOf(attempt, signal));
+    // A body that cannot be built (a request this upstream cannot take) fails this attempt only.
+    const upstreamRequest = attempt.upstream.provider.buildRequest(ctx, bodies.bodyFor(attempt));
     response = await attempt.upstream.transport.send(upstreamRequest, attempt.upstream.provider, signal);
     const batches = attempt.upstream.provider.decodeStream(response.body, ctx)[Symbol.asyncIterator]();
     // Before the commit point, events wait here (a failure now must stay invisible).
@@ -56,6 +56,11 @@ export async function open(
       admission.release();
     }
   }
+}
+
+/** Where an attempt gets its upstream body (the attempt loop: one per target, see `BodyContext`). */
+export interface Bodies {
+  bodyFor(attempt: Attempt): string | Uint8Array;
 }
 
 /**
@@ -139,14 +144,8 @@ export async function credentialOf(attempt: Attempt, signal: AbortSignal): Promi
   }
 }
 
-function attemptContext(
-  request: MessagesRequest,
-  options: LoopOptions,
-  attempt: Attempt,
-  apiKey: string | undefined,
-): AttemptContext {
+function attemptContext(options: LoopOptions, attempt: Attempt, apiKey: string | undefined): AttemptContext {
   const ctx: AttemptContext = {
-    request,
     requestedModel: options.requestedModel,
     upstreamModel: attempt.model,
     baseUrl: attempt.upstream.baseUrl,

@@ -2,7 +2,7 @@
  * The contract every upstream adapter implements (design.md §1).
  *
  * Providers are pure translators: they never retry, sleep, log, read config or pick targets.
- * `buildRequest` does no I/O; `decodeStream` turns upstream bytes into Anthropic events (through
+ * `buildBody` and `buildRequest` do no I/O; `decodeStream` turns upstream bytes into Anthropic events (through
  * an `EventBuilder`) and throws a `GatewayError` when the stream is broken or incomplete;
  * `decodeError` turns a non-2xx upstream answer into one `GatewayError`.
  */
@@ -20,10 +20,20 @@ export interface UpstreamRequest {
   body?: string | Uint8Array;
 }
 
-/** Everything one attempt needs: the request, where it goes, with which credential. */
-export interface AttemptContext {
+/**
+ * What an upstream body is made from: the client request, translated for one model. Nothing
+ * about the key or the endpoint goes into a body, so one body serves every key and every retry of
+ * a target (attempt-loop.ts), and the core can let go of the client request once it is built.
+ */
+export interface BodyContext {
   /** The validated client request (URL image/document sources already inlined by the core). */
   request: MessagesRequest;
+  /** The upstream model id, e.g. `gemini-2.5-pro`. */
+  upstreamModel: string;
+}
+
+/** One attempt's target and credential: what its URL, headers and stream decoding need. */
+export interface AttemptContext {
   /** The model name the client asked for: echoed back in `message_start`. */
   requestedModel: string;
   /** The upstream model id, e.g. `gemini-2.5-pro`. */
@@ -37,11 +47,11 @@ export interface AttemptContext {
   anthropicBeta?: string;
 }
 
-export interface CountTokensContext extends Omit<AttemptContext, "request"> {
+export interface CountTokensContext extends AttemptContext {
   request: CountTokensRequest;
 }
 
-export type ProbeContext = Omit<AttemptContext, "request" | "requestedModel">;
+export type ProbeContext = Omit<AttemptContext, "requestedModel">;
 
 export type UpstreamHeaders = Record<string, string | string[] | undefined>;
 
@@ -49,8 +59,10 @@ export interface Provider {
   readonly type: ProviderType;
   /** The upstream applies `stop_sequences` itself and reports the match (Anthropic relays). */
   readonly handlesStopSequences?: boolean;
-  /** The streaming request for one attempt. The gateway always streams upstream. */
-  buildRequest(ctx: AttemptContext): UpstreamRequest;
+  /** The request body: the client request in the upstream's format. Pure, no I/O. */
+  buildBody(ctx: BodyContext): string | Uint8Array;
+  /** The streaming request of one attempt around a body from `buildBody`. The gateway always streams upstream. */
+  buildRequest(ctx: AttemptContext, body: string | Uint8Array): UpstreamRequest;
   /**
    * Upstream 2xx body bytes → Anthropic events as they arrive, one batch per upstream read
    * (event-batches.ts). Throws GatewayError on a broken stream.

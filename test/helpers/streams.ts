@@ -1,5 +1,4 @@
 import type { AttemptContext } from "../../src/core/provider.js";
-import { messagesRequestSchema } from "../../src/protocol/anthropic/request-schema.js";
 import type { StreamEvent } from "../../src/protocol/anthropic/types.js";
 
 /** Bytes split at the given offsets, as an upstream body would arrive. */
@@ -57,11 +56,6 @@ export function decodeContext(
   apiKey: string,
 ): AttemptContext {
   return {
-    request: messagesRequestSchema.parse({
-      model: requested,
-      max_tokens: 1024,
-      messages: [{ role: "user", content: "hi" }],
-    }),
     requestedModel: requested,
     upstreamModel,
     baseUrl,

@@ -6,12 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/core/errors.js";
-import type {
-  AttemptContext,
-  CountTokensContext,
-  Provider,
-  UpstreamRequest,
-} from "../../src/core/provider.js";
+import type { CountTokensContext, Provider, UpstreamRequest } from "../../src/core/provider.js";
 import {
   countTokensRequestSchema,
   type MessagesRequest,
@@ -38,6 +33,7 @@ import {
   withPings,
 } from "../fakes/anthropic.js";
 import { CLAUDE_CODE_FIXTURES } from "../helpers/fixtures.js";
+import { buildUpstream, type RequestContext } from "../helpers/upstream-body.js";
 
 const CAPTURES = CLAUDE_CODE_FIXTURES;
 const KEY = "sk-fake-good";
@@ -63,7 +59,7 @@ afterEach(() => {
   expect(fake.pending()).toBe(0);
 });
 
-function ctxFor(request: MessagesRequest, extra: Partial<AttemptContext> = {}): AttemptContext {
+function ctxFor(request: MessagesRequest, extra: Partial<RequestContext> = {}): RequestContext {
   return {
     request,
     requestedModel: "claude-gateway-alias",
@@ -87,18 +83,18 @@ interface Outcome {
 
 /** One attempt the way the core runs it: send, decode the 2xx stream or the error. */
 async function attempt(
-  ctx: AttemptContext,
+  ctx: RequestContext,
   provider: Provider = createAnthropicProvider(),
   signal?: AbortSignal,
 ): Promise<Outcome> {
-  const upstream = provider.buildRequest(ctx);
+  const upstream = buildUpstream(provider, ctx);
   return run(upstream, provider, ctx, signal);
 }
 
 async function run(
   upstream: UpstreamRequest,
   provider: Provider,
-  ctx: AttemptContext,
+  ctx: RequestContext,
   signal?: AbortSignal,
 ): Promise<Outcome> {
   const events: StreamEvent[] = [];

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/core/errors.js";
-import type { AttemptContext, CountTokensContext } from "../../src/core/provider.js";
+import type { CountTokensContext } from "../../src/core/provider.js";
 import {
   countTokensRequestSchema,
   type MessagesRequest,
@@ -9,7 +9,7 @@ import {
 } from "../../src/protocol/anthropic/request-schema.js";
 import { createAnthropicProvider } from "../../src/providers/anthropic/index.js";
 import { CLAUDE_CODE_FIXTURES } from "../helpers/fixtures.js";
-import { bodyJson } from "../helpers/upstream-body.js";
+import { bodyJson, buildUpstream, type RequestContext } from "../helpers/upstream-body.js";
 
 interface CapturedRequest {
   headers: Record<string, string>;
@@ -20,7 +20,7 @@ function loadCaptured(name: string): CapturedRequest {
   return JSON.parse(readFileSync(`${CLAUDE_CODE_FIXTURES}/${name}.json`, "utf8")) as CapturedRequest;
 }
 
-function ctxFor(request: MessagesRequest, extra: Partial<AttemptContext> = {}): AttemptContext {
+function ctxFor(request: MessagesRequest, extra: Partial<RequestContext> = {}): RequestContext {
   return {
     request,
     requestedModel: "claude-opus-5-5",
@@ -44,7 +44,7 @@ describe("anthropic relay buildRequest", () => {
     const fixture = loadCaptured("tool-bash-2");
     const request = messagesRequestSchema.parse(fixture.body);
     const before = JSON.stringify(request);
-    const upstream = provider.buildRequest(ctxFor(request));
+    const upstream = buildUpstream(provider, ctxFor(request));
 
     expect(upstream.method).toBe("POST");
     expect(upstream.url).toBe("https://relay.example.com/v1/messages");
@@ -77,7 +77,7 @@ describe("anthropic relay buildRequest", () => {
         { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_01A", content: "a.ts" }] },
       ],
     });
-    const body = bodyJson(provider.buildRequest(ctxFor(request)).body) as Record<string, unknown>;
+    const body = bodyJson(buildUpstream(provider, ctxFor(request)).body) as Record<string, unknown>;
     expect(body.messages).toEqual(request.messages);
     expect(body.future_field).toEqual({ nested: [1, "two", null] });
   });
@@ -88,13 +88,13 @@ describe("anthropic relay buildRequest", () => {
         ...minimal,
         ...(stream === undefined ? {} : { stream }),
       });
-      const body = bodyJson(provider.buildRequest(ctxFor(request)).body) as Record<string, unknown>;
+      const body = bodyJson(buildUpstream(provider, ctxFor(request)).body) as Record<string, unknown>;
       expect(body.stream).toBe(true);
     }
   });
 
   it("sends x-api-key, anthropic-version and content-type by default, no anthropic-beta", () => {
-    expect(provider.buildRequest(ctxFor(minimal)).headers).toEqual({
+    expect(buildUpstream(provider, ctxFor(minimal)).headers).toEqual({
       "anthropic-version": "2023-06-01",
       "x-api-key": "sk-relay-123",
       "content-type": "application/json",
@@ -103,7 +103,7 @@ describe("anthropic relay buildRequest", () => {
 
   it("sends Authorization: Bearer when configured", () => {
     const bearer = createAnthropicProvider({ authHeader: "bearer" });
-    expect(bearer.buildRequest(ctxFor(minimal)).headers).toEqual({
+    expect(buildUpstream(bearer, ctxFor(minimal)).headers).toEqual({
       "anthropic-version": "2023-06-01",
       authorization: "Bearer sk-relay-123",
       "content-type": "application/json",
@@ -112,7 +112,8 @@ describe("anthropic relay buildRequest", () => {
 
   it("merges ctx.headers: anthropic-beta forwarded, version overridable, credentials and framing protected", () => {
     const fixture = loadCaptured("tool-bash-2");
-    const headers = provider.buildRequest(
+    const headers = buildUpstream(
+      provider,
       ctxFor(minimal, {
         headers: {
           "Anthropic-Beta": fixture.headers["anthropic-beta"] ?? "",
@@ -137,7 +138,8 @@ describe("anthropic relay buildRequest", () => {
   });
 
   it("without an api key, a credential configured in ctx.headers is used as is", () => {
-    const headers = provider.buildRequest(
+    const headers = buildUpstream(
+      provider,
       ctxFor(minimal, { apiKey: undefined, headers: { Authorization: "Bearer from-config" } }),
     ).headers;
     expect(headers).toEqual({
@@ -148,11 +150,11 @@ describe("anthropic relay buildRequest", () => {
   });
 
   it("tolerates a trailing slash on baseUrl and keeps a path prefix", () => {
-    expect(provider.buildRequest(ctxFor(minimal, { baseUrl: "https://relay.example.com/" })).url).toBe(
+    expect(buildUpstream(provider, ctxFor(minimal, { baseUrl: "https://relay.example.com/" })).url).toBe(
       "https://relay.example.com/v1/messages",
     );
     expect(
-      provider.buildRequest(ctxFor(minimal, { baseUrl: "https://gw.example.com/api/anthropic" })).url,
+      buildUpstream(provider, ctxFor(minimal, { baseUrl: "https://gw.example.com/api/anthropic" })).url,
     ).toBe("https://gw.example.com/api/anthropic/v1/messages");
   });
 });

@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/core/errors.js";
 import type { AttemptContext } from "../../src/core/provider.js";
-import { messagesRequestSchema } from "../../src/protocol/anthropic/request-schema.js";
 import type { StreamEvent } from "../../src/protocol/anthropic/types.js";
 import { createAnthropicProvider } from "../../src/providers/anthropic/index.js";
 
@@ -15,7 +14,6 @@ function fixture(name: string): string {
 
 const provider = createAnthropicProvider();
 const ctx: AttemptContext = {
-  request: messagesRequestSchema.parse({ model: "my-alias", max_tokens: 10, messages: [] }),
   requestedModel: "claude-gateway-alias",
   upstreamModel: "claude-sonnet-4-6",
   baseUrl: "http://127.0.0.1:1",

@@ -206,7 +206,6 @@ describe("OpenAI-compatible targets", () => {
 
 function ctx(upstreamModel = "gemini-2.5-flash"): AttemptContext {
   return {
-    request: request({ tools: [SEARCH] }),
     requestedModel: REQUESTED,
     upstreamModel,
     baseUrl: "https://generativelanguage.googleapis.com",

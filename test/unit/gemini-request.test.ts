@@ -6,12 +6,15 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/core/errors.js";
-import type { AttemptContext } from "../../src/core/provider.js";
 import { type MessagesRequest, messagesRequestSchema } from "../../src/protocol/anthropic/request-schema.js";
 import type { GeminiOptions } from "../../src/providers/gemini/options.js";
-import { buildGeminiBody, buildGenerateRequest } from "../../src/providers/gemini/request.js";
+import {
+  buildGeminiBody,
+  buildGenerateBody,
+  buildGenerateRequest,
+} from "../../src/providers/gemini/request.js";
 import { CLAUDE_CODE_FIXTURES } from "../helpers/fixtures.js";
-import { bodyJson } from "../helpers/upstream-body.js";
+import { bodyJson, type RequestContext } from "../helpers/upstream-body.js";
 
 const JSON_MODE: GeminiOptions = { toolSchema: "json-schema" };
 const OPENAPI_MODE: GeminiOptions = { toolSchema: "openapi" };
@@ -217,7 +220,7 @@ function assertWellFormedContents(
 }
 
 describe("buildGenerateRequest", () => {
-  const ctx: AttemptContext = {
+  const ctx: RequestContext = {
     request: request({ messages: hello }),
     requestedModel: "claude-sonnet-4-6",
     upstreamModel: "gemini-2.5-flash",
@@ -227,7 +230,7 @@ describe("buildGenerateRequest", () => {
   };
 
   it("posts to streamGenerateContent with alt=sse, the key header and the configured headers", () => {
-    const req = buildGenerateRequest(ctx, JSON_MODE);
+    const req = buildGenerateRequest(ctx, buildGenerateBody(ctx, JSON_MODE));
     expect(req.method).toBe("POST");
     expect(req.url).toBe(
       "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
@@ -243,7 +246,7 @@ describe("buildGenerateRequest", () => {
   it("sends no key header without a key and strips a models/ prefix from the URL", () => {
     const req = buildGenerateRequest(
       { ...ctx, apiKey: undefined, upstreamModel: "models/gemini-2.5-pro" },
-      JSON_MODE,
+      "{}",
     );
     expect(req.headers["x-goog-api-key"]).toBeUndefined();
     expect(req.url).toContain("/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse");

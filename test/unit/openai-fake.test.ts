@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/core/errors.js";
-import type { AttemptContext } from "../../src/core/provider.js";
 import { messagesRequestSchema } from "../../src/protocol/anthropic/request-schema.js";
 import type { StreamEvent } from "../../src/protocol/anthropic/types.js";
 import { createOpenAIProvider, type OpenAIOptions } from "../../src/providers/openai/index.js";
@@ -23,6 +22,7 @@ import {
   withFirstByteDelay,
   withoutDone,
 } from "../fakes/openai.js";
+import { buildUpstream, type RequestContext } from "../helpers/upstream-body.js";
 
 let fake: FakeOpenAI;
 let strictFake: FakeOpenAI;
@@ -43,7 +43,7 @@ beforeEach(() => {
   expect(fake.pending()).toBe(0);
 });
 
-function ctxOf(request: Record<string, unknown>, target: FakeOpenAI = fake, apiKey = "sk-a"): AttemptContext {
+function ctxOf(request: Record<string, unknown>, target: FakeOpenAI = fake, apiKey = "sk-a"): RequestContext {
   return {
     request: messagesRequestSchema.parse({ model: "claude-sonnet-4-6", max_tokens: 512, ...request }),
     requestedModel: "claude-sonnet-4-6",
@@ -60,9 +60,9 @@ interface Outcome {
 }
 
 /** One attempt the way the core runs it: buildRequest → HTTP → decodeStream / decodeError. */
-async function attempt(ctx: AttemptContext, options: OpenAIOptions = {}): Promise<Outcome> {
+async function attempt(ctx: RequestContext, options: OpenAIOptions = {}): Promise<Outcome> {
   const provider = createOpenAIProvider(options);
-  const upstream = provider.buildRequest(ctx);
+  const upstream = buildUpstream(provider, ctx);
   const init: RequestInit = { method: upstream.method, headers: upstream.headers };
   if (upstream.body !== undefined) init.body = upstream.body;
   const res = await fetch(upstream.url, init);

@@ -2,7 +2,6 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/core/errors.js";
-import type { AttemptContext } from "../../src/core/provider.js";
 import { messagesRequestSchema } from "../../src/protocol/anthropic/request-schema.js";
 import {
   createOpenAIProvider,
@@ -14,12 +13,12 @@ import { decodeChatStream } from "../../src/providers/openai/stream.js";
 import { encodeToolUseId } from "../../src/providers/openai/tool-ids.js";
 import { validateChatRequest } from "../fakes/openai.js";
 import { CLAUDE_CODE_FIXTURES } from "../helpers/fixtures.js";
-import { bodyJson } from "../helpers/upstream-body.js";
+import { bodyJson, buildUpstream, type RequestContext } from "../helpers/upstream-body.js";
 
 const CC_FIXTURES = CLAUDE_CODE_FIXTURES;
 const PNG = "iVBORw0KGgo=";
 
-function ctxOf(request: Record<string, unknown>, overrides: Partial<AttemptContext> = {}): AttemptContext {
+function ctxOf(request: Record<string, unknown>, overrides: Partial<RequestContext> = {}): RequestContext {
   return {
     request: messagesRequestSchema.parse({ model: "claude-sonnet-4-6", max_tokens: 1000, ...request }),
     requestedModel: "claude-sonnet-4-6",
@@ -35,9 +34,9 @@ type Body = Record<string, unknown> & { messages: Array<Record<string, unknown>>
 function bodyOf(
   request: Record<string, unknown>,
   options: OpenAIOptions = {},
-  overrides: Partial<AttemptContext> = {},
+  overrides: Partial<RequestContext> = {},
 ): Body {
-  const built = createOpenAIProvider(options).buildRequest(ctxOf(request, overrides));
+  const built = buildUpstream(createOpenAIProvider(options), ctxOf(request, overrides));
   return bodyJson(built.body) as Body;
 }
 
@@ -65,7 +64,8 @@ describe("chatCompletionsUrl", () => {
 describe("buildRequest: envelope", () => {
   it("POSTs with Bearer auth, merged headers and the streaming basics", () => {
     const provider = createOpenAIProvider();
-    const req = provider.buildRequest(
+    const req = buildUpstream(
+      provider,
       ctxOf(
         { messages: [user("hi")], stop_sequences: ["END"], temperature: 0.2, top_p: 0.9 },
         { headers: { "x-title": "ccgate", accept: "*/*" } },
@@ -91,7 +91,10 @@ describe("buildRequest: envelope", () => {
   });
 
   it("sends no Authorization without a key", () => {
-    const req = createOpenAIProvider().buildRequest(ctxOf({ messages: [user("hi")] }, { apiKey: undefined }));
+    const req = buildUpstream(
+      createOpenAIProvider(),
+      ctxOf({ messages: [user("hi")] }, { apiKey: undefined }),
+    );
     expect(req.headers.authorization).toBeUndefined();
   });
 
@@ -469,7 +472,7 @@ describe("buildRequest: user content", () => {
   it("Files API sources fail loudly", () => {
     const provider = createOpenAIProvider();
     const ctx = ctxOf({ messages: [user([{ type: "image", source: { type: "file", file_id: "file_1" } }])] });
-    expect(() => provider.buildRequest(ctx)).toThrow(GatewayError);
+    expect(() => buildUpstream(provider, ctx)).toThrow(GatewayError);
   });
 });
 

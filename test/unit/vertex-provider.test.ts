@@ -3,7 +3,7 @@
  * unchanged, Vertex's countTokens body, the probe and error labels.
  */
 import { describe, expect, it } from "vitest";
-import type { AttemptContext, CountTokensContext } from "../../src/core/provider.js";
+import type { CountTokensContext } from "../../src/core/provider.js";
 import {
   countTokensRequestSchema,
   type MessagesRequest,
@@ -16,7 +16,7 @@ import {
   type VertexOptions,
   vertexBaseUrl,
 } from "../../src/providers/vertex/index.js";
-import { bodyJson } from "../helpers/upstream-body.js";
+import { bodyJson, buildUpstream, type RequestContext } from "../helpers/upstream-body.js";
 
 const OPTIONS: VertexOptions = { project: "my-proj", location: "europe-west4", toolSchema: "json-schema" };
 
@@ -29,7 +29,7 @@ function request(fields: Record<string, unknown> = {}): MessagesRequest {
   });
 }
 
-function ctx(overrides: Partial<AttemptContext> = {}): AttemptContext {
+function ctx(overrides: Partial<RequestContext> = {}): RequestContext {
   return {
     request: request(),
     requestedModel: "claude-sonnet-4-6",
@@ -97,7 +97,7 @@ describe("URLs and auth", () => {
   });
 
   it("streams from the project's publisher model with a bearer token", () => {
-    const built = createVertexProvider(OPTIONS).buildRequest(ctx());
+    const built = buildUpstream(createVertexProvider(OPTIONS), ctx());
     expect(built.method).toBe("POST");
     expect(built.url).toBe(
       "https://europe-west4-aiplatform.googleapis.com/v1/projects/my-proj/locations/europe-west4/publishers/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
@@ -108,10 +108,10 @@ describe("URLs and auth", () => {
 
   it("falls back to the location's host when the config has no baseUrl, and honours a given one", () => {
     const global = createVertexProvider({ ...OPTIONS, location: "global" });
-    expect(global.buildRequest(ctx({ baseUrl: "" })).url).toBe(
+    expect(buildUpstream(global, ctx({ baseUrl: "" })).url).toBe(
       "https://aiplatform.googleapis.com/v1/projects/my-proj/locations/global/publishers/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
     );
-    const local = createVertexProvider(OPTIONS).buildRequest(ctx({ baseUrl: "http://127.0.0.1:4000" }));
+    const local = buildUpstream(createVertexProvider(OPTIONS), ctx({ baseUrl: "http://127.0.0.1:4000" }));
     expect(local.url.startsWith("http://127.0.0.1:4000/v1/projects/my-proj/locations/europe-west4/")).toBe(
       true,
     );
@@ -119,13 +119,14 @@ describe("URLs and auth", () => {
 
   it("strips a models/ prefix and escapes path segments", () => {
     const provider = createVertexProvider({ ...OPTIONS, project: "example.com:proj" });
-    const url = provider.buildRequest(ctx({ upstreamModel: "models/gemini-2.5-flash" })).url;
+    const url = buildUpstream(provider, ctx({ upstreamModel: "models/gemini-2.5-flash" })).url;
     expect(url).toContain("/projects/example.com%3Aproj/");
     expect(url).toContain("/models/gemini-2.5-flash:streamGenerateContent");
   });
 
   it("adds configured headers after its own", () => {
-    const built = createVertexProvider(OPTIONS).buildRequest(
+    const built = buildUpstream(
+      createVertexProvider(OPTIONS),
       ctx({ headers: { "x-goog-user-project": "billing-proj" } }),
     );
     expect(built.headers["x-goog-user-project"]).toBe("billing-proj");
@@ -141,7 +142,7 @@ describe("request body", () => {
       tools: [READ_TOOL],
       tool_choice: { type: "auto" },
     });
-    const built = createVertexProvider(OPTIONS).buildRequest(ctx({ request: req }));
+    const built = buildUpstream(createVertexProvider(OPTIONS), ctx({ request: req }));
     const body = bodyJson(built.body) as Record<string, unknown>;
     expect(body).toEqual(
       JSON.parse(JSON.stringify(buildGeminiBody(req, "gemini-2.5-pro", { toolSchema: "json-schema" }))),
@@ -152,7 +153,8 @@ describe("request body", () => {
 
   it("sends OpenAPI schemas when toolSchema is openapi", () => {
     const req = request({ tools: [READ_TOOL] });
-    const built = createVertexProvider({ ...OPTIONS, toolSchema: "openapi" }).buildRequest(
+    const built = buildUpstream(
+      createVertexProvider({ ...OPTIONS, toolSchema: "openapi" }),
       ctx({ request: req }),
     );
     const body = bodyJson(built.body) as {

@@ -6,7 +6,12 @@
 import type { Provider } from "../../core/provider.js";
 import { decodeCountTokensResponse } from "./count-tokens.js";
 import { decodeAnthropicError } from "./errors.js";
-import { type AuthHeaderStyle, buildCountTokensRequest, buildMessagesRequest } from "./request.js";
+import {
+  type AuthHeaderStyle,
+  buildCountTokensRequest,
+  buildMessagesBody,
+  buildMessagesRequest,
+} from "./request.js";
 import { decodeAnthropicStream } from "./stream.js";
 
 export type { AuthHeaderStyle } from "./request.js";
@@ -22,7 +27,8 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
   return {
     type: "anthropic",
     handlesStopSequences: true,
-    buildRequest: (ctx) => buildMessagesRequest(ctx, auth),
+    buildBody: buildMessagesBody,
+    buildRequest: (ctx, body) => buildMessagesRequest(ctx, body, auth),
     decodeStream: (body, ctx) => decodeAnthropicStream(body, ctx),
     decodeError: (status, headers, body) => decodeAnthropicError(status, headers, body),
     // A count_tokens call costs nothing and proves the relay and the key.

@@ -9,7 +9,12 @@
  * `baseUrl` is the root the upstream's `/v1/...` paths hang off, without `/v1` — the same
  * convention as Claude Code's `ANTHROPIC_BASE_URL` (protocol.md E.1).
  */
-import type { AttemptContext, CountTokensContext, UpstreamRequest } from "../../core/provider.js";
+import type {
+  AttemptContext,
+  BodyContext,
+  CountTokensContext,
+  UpstreamRequest,
+} from "../../core/provider.js";
 
 /** How the key is sent: `x-api-key` (Anthropic's default) or `Authorization: Bearer` (many relays). */
 export type AuthHeaderStyle = "x-api-key" | "bearer";
@@ -68,16 +73,24 @@ export function buildHeaders(
   return headers;
 }
 
-/** `POST {baseUrl}/v1/messages`, streaming, for one attempt. Pure: `ctx` is not modified. */
-export function buildMessagesRequest(ctx: AttemptContext, auth: AuthHeaderStyle): UpstreamRequest {
+/** The streaming Messages body with the upstream's model. Pure: `ctx` is not modified. */
+export function buildMessagesBody(ctx: BodyContext): string {
   // A shallow copy: overwriting `model` keeps its key position, nested objects are shared
   // (never mutated) and serialized once.
-  const body = { ...ctx.request, model: ctx.upstreamModel, stream: true };
+  return JSON.stringify({ ...ctx.request, model: ctx.upstreamModel, stream: true });
+}
+
+/** `POST {baseUrl}/v1/messages` for one attempt. */
+export function buildMessagesRequest(
+  ctx: AttemptContext,
+  body: string | Uint8Array,
+  auth: AuthHeaderStyle,
+): UpstreamRequest {
   return {
     url: `${trimSlash(ctx.baseUrl)}/v1/messages`,
     method: "POST",
     headers: buildHeaders(ctx, auth),
-    body: JSON.stringify(body),
+    body,
   };
 }
 

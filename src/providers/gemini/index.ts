@@ -5,14 +5,15 @@ import type { Provider } from "../../core/provider.js";
 import { geminiCountTokens } from "./count-tokens.js";
 import { decodeGeminiError } from "./errors.js";
 import { DEFAULT_GEMINI_OPTIONS, type GeminiOptions } from "./options.js";
-import { buildGenerateRequest } from "./request.js";
+import { buildGenerateBody, buildGenerateRequest } from "./request.js";
 import { decodeGeminiStream } from "./stream.js";
 
 export function createGeminiProvider(options: Partial<GeminiOptions> = {}): Provider {
   const resolved: GeminiOptions = { ...DEFAULT_GEMINI_OPTIONS, ...options };
   return {
     type: "gemini",
-    buildRequest: (ctx) => buildGenerateRequest(ctx, resolved),
+    buildBody: (ctx) => buildGenerateBody(ctx, resolved),
+    buildRequest: buildGenerateRequest,
     decodeStream: decodeGeminiStream,
     decodeError: decodeGeminiError,
     countTokens: geminiCountTokens,

@@ -8,7 +8,7 @@
  */
 import type { Content, GenerationConfig, HarmBlockThreshold, HarmCategory } from "@google/genai";
 import { fragment, JsonBytes, openObject } from "../../core/json-bytes.js";
-import type { AttemptContext, UpstreamRequest } from "../../core/provider.js";
+import type { AttemptContext, BodyContext, UpstreamRequest } from "../../core/provider.js";
 import type { MessagesRequest } from "../../protocol/anthropic/request-schema.js";
 import { buildConversation } from "./contents.js";
 import { geminiModelInfo, normalizeModelName } from "./models.js";
@@ -53,14 +53,18 @@ const SAFETY_SETTINGS: readonly GeminiSafetySetting[] = [
   { category: "HARM_CATEGORY_DANGEROUS_CONTENT", threshold: "OFF" },
 ];
 
+/** The body bytes of a `streamGenerateContent` request (one per target; see `BodyContext`). */
+export function buildGenerateBody(ctx: BodyContext, options: GeminiOptions): Buffer {
+  return serializeGeminiBody(buildGeminiBody(ctx.request, ctx.upstreamModel, options));
+}
+
 /** `POST {base}/v1beta/models/{model}:streamGenerateContent?alt=sse` for one attempt. */
-export function buildGenerateRequest(ctx: AttemptContext, options: GeminiOptions): UpstreamRequest {
-  const body = buildGeminiBody(ctx.request, ctx.upstreamModel, options);
+export function buildGenerateRequest(ctx: AttemptContext, body: string | Uint8Array): UpstreamRequest {
   return {
     url: `${ctx.baseUrl}/v1beta/models/${modelPath(ctx.upstreamModel)}:streamGenerateContent?alt=sse`,
     method: "POST",
     headers: geminiHeaders(ctx),
-    body: serializeGeminiBody(body),
+    body,
   };
 }
 

@@ -29,7 +29,7 @@
 import type { Provider } from "../../core/provider.js";
 import { decodeChatError } from "./errors.js";
 import type { OpenAIOptions } from "./options.js";
-import { buildChatRequest, chatCompletionsUrl } from "./request.js";
+import { buildChatBody, buildChatRequest, chatCompletionsUrl, serializeChatBody } from "./request.js";
 import { decodeChatStream } from "./stream.js";
 
 export { type OpenAIOptions, parseOpenAIOptions } from "./options.js";
@@ -39,7 +39,8 @@ export function createOpenAIProvider(options: OpenAIOptions = {}): Provider {
   const settings: OpenAIOptions = { ...options };
   return {
     type: "openai",
-    buildRequest: (ctx) => buildChatRequest(ctx, settings),
+    buildBody: (ctx) => serializeChatBody(buildChatBody(ctx, settings)),
+    buildRequest: buildChatRequest,
     decodeStream: (body, ctx) => decodeChatStream(body, ctx, settings.requireDone !== false),
     decodeError: (status, headers, body) => decodeChatError(status, headers, body),
     // `GET /models` checks the server and the key without spending tokens.

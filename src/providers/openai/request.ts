@@ -2,7 +2,7 @@
  * One attempt → the upstream Chat Completions request (protocol.md G.1). Pure: no I/O.
  */
 import { fragment, JsonBytes, openObject } from "../../core/json-bytes.js";
-import type { AttemptContext, UpstreamRequest } from "../../core/provider.js";
+import type { AttemptContext, BodyContext, UpstreamRequest } from "../../core/provider.js";
 import { toChatMessages } from "./messages.js";
 import type { OpenAIOptions } from "./options.js";
 import { toReasoningEffort } from "./reasoning-effort.js";
@@ -32,19 +32,14 @@ export function chatCompletionsUrl(baseUrl: string): string {
   return versioned ? `${base}/chat/completions` : `${base}/v1/chat/completions`;
 }
 
-export function buildChatRequest(ctx: AttemptContext, options: OpenAIOptions): UpstreamRequest {
+export function buildChatRequest(ctx: AttemptContext, body: string | Uint8Array): UpstreamRequest {
   const headers: Record<string, string> = {
     "content-type": "application/json",
     accept: "text/event-stream",
   };
   if (ctx.apiKey !== undefined && ctx.apiKey !== "") headers.authorization = `Bearer ${ctx.apiKey}`;
   Object.assign(headers, ctx.headers);
-  return {
-    url: chatCompletionsUrl(ctx.baseUrl),
-    method: "POST",
-    headers,
-    body: serializeChatBody(buildChatBody(ctx, options)),
-  };
+  return { url: chatCompletionsUrl(ctx.baseUrl), method: "POST", headers, body };
 }
 
 const TOOLS_OPEN = fragment(',"tools":[');
@@ -64,7 +59,7 @@ export function serializeChatBody(body: ChatCompletionRequest): Buffer {
   return out.bytes(CLOSE_LIST_AND_OBJECT).toBuffer();
 }
 
-export function buildChatBody(ctx: AttemptContext, options: OpenAIOptions): ChatCompletionRequest {
+export function buildChatBody(ctx: BodyContext, options: OpenAIOptions): ChatCompletionRequest {
   const request = ctx.request;
   const body: ChatCompletionRequest = {
     model: ctx.upstreamModel,
