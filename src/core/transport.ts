@@ -46,13 +46,18 @@ export class Transport {
       const exchange = new Exchange(provider, signal, resolve, reject);
       try {
         const url = new URL(req.url);
+        const bytes = req.body === undefined ? undefined : toBytes(req.body);
+        const headers =
+          bytes === undefined ? req.headers : { ...req.headers, "content-length": String(bytes.byteLength) };
+        // Iterables are a documented dispatch body (docs/api/Dispatcher.md), missing from the types.
+        const body = bytes === undefined ? null : (new Once(bytes) as unknown as Uint8Array);
         this.agent.dispatch(
           {
             origin: url.origin,
             path: url.pathname + url.search,
             method: req.method,
-            headers: req.headers,
-            body: req.body ?? null,
+            headers,
+            body,
             headersTimeout: this.timeouts.firstByteMs,
             bodyTimeout: this.timeouts.idleMs,
           },
@@ -66,5 +71,29 @@ export class Transport {
 
   async close(): Promise<void> {
     await this.agent.close();
+  }
+}
+
+function toBytes(body: string | Uint8Array): Uint8Array {
+  return typeof body === "string" ? Buffer.from(body) : body;
+}
+
+/**
+ * The body as a one-shot iterable (its length is in `content-length`). undici keeps a request's
+ * body until the response has ended: a Buffer body stays in memory for the whole stream — minutes,
+ * and hundreds of KB for a long Claude Code session — while this iterator lets go of the bytes
+ * as it hands them over. (A generator would not: V8 keeps a finished generator's registers.)
+ */
+class Once implements IterableIterator<Uint8Array> {
+  constructor(private bytes: Uint8Array | undefined) {}
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(): IteratorResult<Uint8Array> {
+    const bytes = this.bytes;
+    this.bytes = undefined;
+    return bytes === undefined ? { done: true, value: undefined } : { done: false, value: bytes };
   }
 }

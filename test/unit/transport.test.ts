@@ -4,10 +4,15 @@
  */
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/core/errors.js";
 import type { Provider } from "../../src/core/provider.js";
 import { Transport } from "../../src/core/transport.js";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -150,6 +155,48 @@ describe("Transport", () => {
       await response2.body[Symbol.asyncIterator]().next();
       response2.close();
       await expect.poll(() => closed, { timeout: 2_000 }).toBe(2);
+    } finally {
+      await t.close();
+    }
+  });
+  it("sends the body with its length and does not keep it while the answer streams", async () => {
+    let received = "";
+    let length: string | undefined;
+    let upstream: ServerResponse | undefined;
+    const server = createServer((req, res) => {
+      length = req.headers["content-length"];
+      req.setEncoding("utf8");
+      req.on("data", (d: string) => (received += d));
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write("data: first\n\n");
+        upstream = res;
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+    const t = transport();
+    try {
+      let body: Uint8Array | undefined = Buffer.from(`{"text":"${"é".repeat(100_000)}"}`);
+      const bytes = new WeakRef(body);
+      const response = await t.send({ ...post(url), body }, provider, new AbortController().signal);
+      body = undefined;
+      const iterator = response.body[Symbol.asyncIterator]();
+      expect(Buffer.from((await iterator.next()).value ?? []).toString()).toContain("first");
+      expect(length).toBe(String(2 * 100_000 + 11));
+      expect(JSON.parse(received)).toEqual({ text: "é".repeat(100_000) });
+      // The answer is still streaming: nothing should be holding the request body any more.
+      for (let i = 0; i < 3 && bytes.deref() !== undefined; i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        gc();
+      }
+      expect(bytes.deref()).toBeUndefined();
+      upstream?.end("data: last\n\n");
+      let rest = "";
+      for (let next = await iterator.next(); !next.done; next = await iterator.next())
+        rest += Buffer.from(next.value).toString();
+      expect(rest).toContain("last");
     } finally {
       await t.close();
     }
