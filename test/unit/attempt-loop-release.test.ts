@@ -144,6 +144,12 @@ async function alive(ref: WeakRef<object>): Promise<boolean> {
   return ref.deref() !== undefined;
 }
 
+/** Answer a held upstream request: a JSON error, or a whole one-chunk SSE answer. */
+function answer(got: Received, status: number, body: string): void {
+  got.res.writeHead(status, { "content-type": status === 200 ? "text/event-stream" : "application/json" });
+  got.res.end(status === 200 ? chunk(body, "STOP") : body);
+}
+
 async function text(batches: AsyncIterable<unknown>): Promise<string> {
   const out: string[] = [];
   for await (const batch of batches) out.push(JSON.stringify(batch));
@@ -178,8 +184,7 @@ describe("attempt loop and the request's lifetime", () => {
     expect(got.body).toContain("x".repeat(1000));
     // The upstream has the request and is silent, as during a long time to first token.
     expect(await alive(ref)).toBe(false);
-    got.res.writeHead(200, { "content-type": "text/event-stream" });
-    got.res.end(chunk("answer", "STOP"));
+    answer(got, 200, "answer");
     expect((await first).done).toBe(false);
     expect(await text(batches)).toContain("message_stop");
   });
@@ -197,14 +202,12 @@ describe("attempt loop and the request's lifetime", () => {
     const a = await fake.next();
     expect(a.key).toBe("key-a");
     expect(await alive(ref)).toBe(false);
-    a.res.writeHead(429, { "content-type": "application/json" });
-    a.res.end(RATE_LIMITED);
+    answer(a, 429, RATE_LIMITED);
 
     const b = await fake.next();
     expect(b.key).toBe("key-b");
     expect(b.body).toBe(a.body);
-    b.res.writeHead(200, { "content-type": "text/event-stream" });
-    b.res.end(chunk("from b", "STOP"));
+    answer(b, 200, "from b");
     const all = JSON.stringify((await first).value) + (await text(batches));
     expect(all).toContain("from b");
     expect(all).toContain("message_stop");
@@ -223,16 +226,14 @@ describe("attempt loop and the request's lifetime", () => {
     const a = await fake.next();
     expect(a.model).toBe("gemini-2.5-pro");
     expect(await alive(ref)).toBe(true);
-    a.res.writeHead(503, { "content-type": "application/json" });
-    a.res.end(JSON.stringify({ error: { code: 503, message: "overloaded", status: "UNAVAILABLE" } }));
+    answer(a, 503, JSON.stringify({ error: { code: 503, message: "overloaded", status: "UNAVAILABLE" } }));
 
     const b = await fake.next();
     expect(b.model).toBe("gemini-2.5-flash");
     expect(b.body).toContain("x".repeat(1000));
     // Every planned target has its body now.
     expect(await alive(ref)).toBe(false);
-    b.res.writeHead(200, { "content-type": "text/event-stream" });
-    b.res.end(chunk("from the fallback", "STOP"));
+    answer(b, 200, "from the fallback");
     const all = JSON.stringify((await first).value) + (await text(batches));
     expect(all).toContain("from the fallback");
   });
