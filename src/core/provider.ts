@@ -2,9 +2,9 @@
  * The contract every upstream adapter implements (design.md §1).
  *
  * Providers are pure translators: they never retry, sleep, log, read config or pick targets.
- * `buildBody` and `buildRequest` do no I/O; `decodeStream` turns upstream bytes into Anthropic events (through
- * an `EventBuilder`) and throws a `GatewayError` when the stream is broken or incomplete;
- * `decodeError` turns a non-2xx upstream answer into one `GatewayError`.
+ * `buildBody` and `buildRequest` do no I/O; `decodeStream` turns upstream bytes into Anthropic
+ * events (through an `EventBuilder`) and throws a `GatewayError` when the stream is broken or
+ * incomplete; `decodeError` turns a non-2xx upstream answer into one `GatewayError`.
  */
 import type { CountTokensRequest, MessagesRequest } from "../protocol/anthropic/request-schema.js";
 import type { GatewayError } from "./errors.js";
@@ -59,9 +59,9 @@ export interface Provider {
   readonly type: ProviderType;
   /** The upstream applies `stop_sequences` itself and reports the match (Anthropic relays). */
   readonly handlesStopSequences?: boolean;
-  /** The request body: the client request in the upstream's format. Pure, no I/O. */
+  /** The request body: the client request in the upstream's format. */
   buildBody(ctx: BodyContext): string | Uint8Array;
-  /** The streaming request of one attempt around a body from `buildBody`. The gateway always streams upstream. */
+  /** The streaming request of one attempt around a body from `buildBody` (always streaming). */
   buildRequest(ctx: AttemptContext, body: string | Uint8Array): UpstreamRequest;
   /**
    * Upstream 2xx body bytes → Anthropic events as they arrive, one batch per upstream read
