@@ -47,8 +47,7 @@ export class Transport {
       try {
         const url = new URL(req.url);
         const bytes = req.body === undefined ? undefined : toBytes(req.body);
-        const headers =
-          bytes === undefined ? req.headers : { ...req.headers, "content-length": String(bytes.byteLength) };
+        const headers = bytes === undefined ? req.headers : withLength(req.headers, bytes.byteLength);
         // Iterables are a documented dispatch body (docs/api/Dispatcher.md), missing from the types.
         const body = bytes === undefined ? null : (new Once(bytes) as unknown as Uint8Array);
         this.agent.dispatch(
@@ -72,6 +71,20 @@ export class Transport {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/**
+ * The body's framing is the transport's: a configured `content-length` or `transfer-encoding` must
+ * not contradict it.
+ */
+function withLength(headers: Record<string, string>, length: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (lower !== "content-length" && lower !== "transfer-encoding") out[name] = value;
+  }
+  out["content-length"] = String(length);
+  return out;
 }
 
 function toBytes(body: string | Uint8Array): Uint8Array {
