@@ -343,7 +343,8 @@ describe("errors and failover", () => {
 
   it("bad input gets a 4xx Anthropic error naming the problem, and the gateway keeps serving", async () => {
     const bad: [unknown, number, RegExp][] = [
-      ["{not json", 400, /invalid request body/i],
+      ["{not json", 400, /invalid request body: the body is not valid JSON \(.*JSON/i],
+      ["", 400, /invalid request body: the body is empty/i],
       [{ model: "claude-sonnet-4-6", messages: [user("x")] }, 400, /max_tokens/],
       [{ model: "claude-sonnet-4-6", max_tokens: "lots", messages: [user("x")] }, 400, /max_tokens/],
       [
@@ -402,6 +403,22 @@ describe("errors and failover", () => {
       messages: [user("x")],
     });
     expect(ok.content).toEqual([{ type: "text", text: "still alive" }]);
+  });
+
+  it("a large body in any script reaches Gemini character for character (byte-order mark allowed)", async () => {
+    // Past the size where the body parser takes its fast UTF-8 path (core/utf8.ts).
+    const text = `${"Ünïcödé — “quotes” → 漢字かな交じり 😀 e\u0301 ".repeat(400)}\u0000\uFEFF end`;
+    fake.enqueue({ chunks: textChunks("ok") });
+    const body = JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 10, messages: [user(text)] });
+    const res = await postRaw(gateway, `\uFEFF${body}`);
+    expect(res.status, res.text).toBe(200);
+    const sent = fake.requests.at(-1)?.body as { contents: { parts: { text?: string }[] }[] };
+    expect(
+      sent.contents
+        .at(-1)
+        ?.parts.map((p) => p.text)
+        .join(""),
+    ).toBe(text);
   });
 
   it("unknown body fields, ?beta=true and both anthropic-version values are accepted", async () => {
