@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { Config } from "./config/schema.js";
-import { GatewayError } from "./core/errors.js";
+import { gatewayUnavailable } from "./core/errors.js";
 import { Gateway } from "./gateway.js";
 import { type AppOptions, buildApp, VERSION } from "./http/app.js";
 import { InFlightRequests } from "./http/in-flight.js";
@@ -75,15 +75,7 @@ export async function startGateway(
       old.close().catch((err: unknown) => server.log.error({ err }, "closing the previous gateway failed"));
     },
     abortInFlight() {
-      inFlight.abortAll(
-        new GatewayError({
-          code: "SHUTTING_DOWN",
-          message: "ccgate is shutting down; retry the request",
-          status: 529,
-          type: "overloaded_error",
-          class: "transient",
-        }),
-      );
+      inFlight.abortAll(gatewayUnavailable("SHUTTING_DOWN", "ccgate is shutting down; retry the request"));
     },
     close() {
       closing ??= (async () => {

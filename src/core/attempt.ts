@@ -4,7 +4,7 @@
  */
 import { isContentEvent, type StreamEvent } from "../protocol/anthropic/types.js";
 import type { Admission, LoopOptions } from "./attempt-loop.js";
-import { clientAborted, GatewayError, requestTimedOut, toGatewayError } from "./errors.js";
+import { clientAborted, GatewayError, requestTimedOut, toGatewayError, upstreamBroken } from "./errors.js";
 import { type EventBatch, emit } from "./event-batches.js";
 import type { AttemptContext } from "./provider.js";
 import type { UpstreamResponse } from "./transport.js";
@@ -176,11 +176,5 @@ export function abortError(
 }
 
 function truncatedBeforeContent(): GatewayError {
-  return new GatewayError({
-    code: "UPSTREAM_TRUNCATED",
-    message: "The upstream ended its answer before any content",
-    status: 529,
-    type: "overloaded_error",
-    class: "transient",
-  });
+  return upstreamBroken("The upstream ended its answer before any content", undefined, "UPSTREAM_TRUNCATED");
 }

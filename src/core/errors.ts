@@ -77,19 +77,35 @@ export function invalidRequest(message: string, cause?: unknown): GatewayError {
   });
 }
 
-/** An upstream that could not be reached or broke mid-way: retryable by the client. */
-export function upstreamUnavailable(
-  message: string,
-  cause?: unknown,
-  code = "UPSTREAM_UNAVAILABLE",
-): GatewayError {
+/**
+ * An upstream answer that broke (cut off, malformed): 502, retryable by the client. Not 529:
+ * nothing was overloaded, and Claude Code gives up on Opus models after three 529s in a row
+ * where it retries any other 5xx up to ten times (protocol.md E.6).
+ */
+export function upstreamBroken(message: string, cause?: unknown, code = "UPSTREAM_MALFORMED"): GatewayError {
   return new GatewayError({
     code,
     message,
-    status: 529,
-    type: "overloaded_error",
+    status: 502,
+    type: "api_error",
     class: "transient",
     cause,
+  });
+}
+
+/**
+ * No upstream can take the request right now (breakers open, shutting down):
+ * 503 with a `retry-after`, which Claude Code retries up to ten times; see `upstreamBroken` for
+ * why not 529.
+ */
+export function gatewayUnavailable(code: string, message: string, retryAfterSeconds?: number): GatewayError {
+  return new GatewayError({
+    code,
+    message,
+    status: 503,
+    type: "api_error",
+    class: "transient",
+    retryAfterSeconds,
   });
 }
 

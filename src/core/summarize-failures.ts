@@ -1,5 +1,5 @@
 import type { Refusal } from "./attempt-loop.js";
-import { GatewayError } from "./errors.js";
+import { GatewayError, gatewayUnavailable } from "./errors.js";
 
 /**
  * The error a client sees when no attempt committed: a real failure wins (the last one);
@@ -40,6 +40,7 @@ export function summarize(failures: GatewayError[], refusals: Refusal[] = []): G
     });
   }
   if (refusals.some((r) => r.refused === "full")) {
+    // Load shedding is an overload, and answered as one (529): Claude Code backs off.
     return new GatewayError({
       code: "OVERLOADED",
       message: "Every upstream is at its concurrency limit; retry shortly",
@@ -49,15 +50,11 @@ export function summarize(failures: GatewayError[], refusals: Refusal[] = []): G
       retryAfterSeconds: 1,
     });
   }
-  return new GatewayError({
-    code: refusals.length > 0 ? "ALL_TARGETS_OPEN" : "NO_ATTEMPT",
-    message:
-      refusals.length > 0
-        ? "Every upstream is failing right now (circuit breakers open); retry shortly"
-        : "No upstream could take this request",
-    status: 529,
-    type: "overloaded_error",
-    class: "transient",
-    retryAfterSeconds: soonest(refusals),
-  });
+  return refusals.length > 0
+    ? gatewayUnavailable(
+        "ALL_TARGETS_OPEN",
+        "Every upstream is failing right now (circuit breakers open); retry shortly",
+        soonest(refusals),
+      )
+    : gatewayUnavailable("NO_ATTEMPT", "No upstream could take this request");
 }

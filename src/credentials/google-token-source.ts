@@ -143,8 +143,8 @@ function classify(err: unknown, message: string, gaxios: typeof GaxiosModule): E
     return new GatewayError({
       code: "TOKEN_ENDPOINT_UNAVAILABLE",
       message,
-      status: 529,
-      type: "overloaded_error",
+      status: 503,
+      type: "api_error",
       class: "transient",
       cause: err,
     });

@@ -504,7 +504,7 @@ describe("summarize: what the client sees when nothing committed", () => {
     expect(summarize([error("rate_limit"), last], [{ refused: "open", retryAfterMs: 5_000 }])).toBe(last);
   });
 
-  it("only refusals: cooling → 429, full → 529 at once, open → 529 with the soonest reopening", () => {
+  it("only refusals: cooling → 429, full → 529 at once, open → 503 with the soonest reopening", () => {
     expect(
       summarize(
         [],
@@ -529,8 +529,8 @@ describe("summarize: what the client sees when nothing committed", () => {
       ),
     ).toMatchObject({
       code: "ALL_TARGETS_OPEN",
-      status: 529,
-      type: "overloaded_error",
+      status: 503,
+      type: "api_error",
       retryAfterSeconds: 5,
     });
   });

@@ -136,7 +136,8 @@ describe("malformed upstream answers", () => {
     expect(ok.content).toEqual([{ type: "text", text: "second try worked" }]);
 
     fake.enqueue(malformed, malformed);
-    await expect(client.messages.create(ask)).rejects.toMatchObject({ status: 529 });
+    // 502, not 529: Claude Code would give up on an Opus model after three 529s (protocol.md E.6).
+    await expect(client.messages.create(ask)).rejects.toMatchObject({ status: 502, type: "api_error" });
     expect(fake.requests).toHaveLength(4);
   });
 

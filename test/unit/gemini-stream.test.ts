@@ -271,8 +271,8 @@ describe("decodeGeminiStream: recorded fixtures", () => {
     expect(error).toMatchObject({
       code: "UPSTREAM_MALFORMED",
       class: "transient",
-      status: 529,
-      type: "overloaded_error",
+      status: 502,
+      type: "api_error",
     });
     expect(error?.message).toContain("MALFORMED_FUNCTION_CALL");
     expect(error?.message).toContain("Malformed function call: print(default_api.Bash(");
@@ -323,7 +323,7 @@ describe("decodeGeminiStream: recorded fixtures", () => {
       "content_block_delta",
       "content_block_delta",
     ]);
-    expect(error).toMatchObject({ code: "UPSTREAM_TRUNCATED", class: "transient", status: 529 });
+    expect(error).toMatchObject({ code: "UPSTREAM_TRUNCATED", class: "transient", status: 502 });
   });
 });
 
@@ -556,7 +556,7 @@ describe("decodeGeminiStream: behaviour", () => {
   it("malformed JSON in a chunk → transient UPSTREAM_MALFORMED", async () => {
     const bytes = new TextEncoder().encode('data: {"candidates": [{"content": \r\n\r\n');
     const { error } = await run(bytes, "m");
-    expect(error).toMatchObject({ code: "UPSTREAM_MALFORMED", class: "transient", status: 529 });
+    expect(error).toMatchObject({ code: "UPSTREAM_MALFORMED", class: "transient", status: 502 });
   });
 
   it("a function call with non-object args → UPSTREAM_MALFORMED", async () => {

@@ -2,7 +2,7 @@
  * Non-streaming responses are the accumulation of the stream (design.md §1): the same events a
  * streaming client would get, folded into one Message the way the SDK's MessageStream does.
  */
-import { GatewayError, STATUS_FOR_TYPE } from "../../core/errors.js";
+import { GatewayError, STATUS_FOR_TYPE, upstreamBroken } from "../../core/errors.js";
 import type { ContentBlock, Message, StreamEvent } from "./types.js";
 
 export async function accumulateMessage(batches: AsyncIterable<readonly StreamEvent[]>): Promise<Message> {
@@ -34,13 +34,11 @@ export async function readMessage(iterator: AsyncIterator<readonly StreamEvent[]
     await Promise.resolve(iterator.return?.()).catch(() => {});
     throw err;
   }
-  throw new GatewayError({
-    code: "UPSTREAM_TRUNCATED",
-    message: "The upstream stream ended before the message was complete",
-    type: "overloaded_error",
-    status: 529,
-    class: "transient",
-  });
+  throw upstreamBroken(
+    "The upstream stream ended before the message was complete",
+    undefined,
+    "UPSTREAM_TRUNCATED",
+  );
 }
 
 class MessageAccumulator {

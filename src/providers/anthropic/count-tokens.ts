@@ -1,7 +1,7 @@
 /**
  * The answer of `POST /v1/messages/count_tokens`: `{"input_tokens": N}` (protocol.md D.1).
  */
-import { upstreamUnavailable } from "../../core/errors.js";
+import { upstreamBroken } from "../../core/errors.js";
 
 /** Reads `input_tokens`; anything else is a broken upstream (transient: another may answer). */
 export function decodeCountTokensResponse(json: unknown): number {
@@ -9,9 +9,5 @@ export function decodeCountTokensResponse(json: unknown): number {
     const tokens = json.input_tokens;
     if (typeof tokens === "number" && Number.isInteger(tokens) && tokens >= 0) return tokens;
   }
-  throw upstreamUnavailable(
-    "Upstream count_tokens answer has no valid input_tokens",
-    json,
-    "UPSTREAM_MALFORMED",
-  );
+  throw upstreamBroken("Upstream count_tokens answer has no valid input_tokens", json, "UPSTREAM_MALFORMED");
 }

@@ -13,7 +13,7 @@
  *   `message_start` first, numeric block indexes, and a final `message_stop` (a body that ends
  *   without one is a truncated answer, never a complete one).
  */
-import { upstreamUnavailable } from "../../core/errors.js";
+import { upstreamBroken } from "../../core/errors.js";
 import { decodeWith, type EventBatch, type StreamDecoder } from "../../core/event-batches.js";
 import type { AttemptContext } from "../../core/provider.js";
 import type { SseMessage } from "../../core/sse-decode.js";
@@ -27,7 +27,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function malformed(message: string, cause?: unknown) {
-  return upstreamUnavailable(`Malformed upstream stream: ${message}`, cause, "UPSTREAM_MALFORMED");
+  return upstreamBroken(`Malformed upstream stream: ${message}`, cause, "UPSTREAM_MALFORMED");
 }
 
 function parseEvent(data: string): UpstreamEvent {
@@ -127,7 +127,7 @@ class RelayStreamDecoder implements StreamDecoder {
 
   end(): void {
     if (this.stopped) return;
-    throw upstreamUnavailable(
+    throw upstreamBroken(
       this.started ? "Upstream stream ended before message_stop" : "Upstream stream ended without any event",
       undefined,
       "UPSTREAM_TRUNCATED",

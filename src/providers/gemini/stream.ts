@@ -9,7 +9,7 @@
  * (grounding.ts).
  */
 import type { GenerateContentResponse, Part } from "@google/genai";
-import { GatewayError } from "../../core/errors.js";
+import { type GatewayError, upstreamBroken } from "../../core/errors.js";
 import { decodeWith, type EventBatch, emit, type StreamDecoder } from "../../core/event-batches.js";
 import { EventBuilder } from "../../core/event-builder.js";
 import type { AttemptContext } from "../../core/provider.js";
@@ -161,25 +161,16 @@ class GeminiStreamDecoder implements StreamDecoder {
     if (this.chunks > 0 && !this.answered) {
       throw malformed("Gemini stream held no candidates and no finish reason");
     }
-    throw new GatewayError({
-      code: "UPSTREAM_TRUNCATED",
-      message: `Gemini stream ended before a finish reason (${this.chunks} chunks received); the answer is incomplete`,
-      status: 529,
-      type: "overloaded_error",
-      class: "transient",
-    });
+    throw upstreamBroken(
+      `Gemini stream ended before a finish reason (${this.chunks} chunks received); the answer is incomplete`,
+      undefined,
+      "UPSTREAM_TRUNCATED",
+    );
   }
 }
 
 function malformed(message: string, cause?: unknown): GatewayError {
-  return new GatewayError({
-    code: "UPSTREAM_MALFORMED",
-    message,
-    status: 529,
-    type: "overloaded_error",
-    class: "transient",
-    cause,
-  });
+  return upstreamBroken(message, cause, "UPSTREAM_MALFORMED");
 }
 
 /** Lenient narrowing of one chunk: unknown fields are ignored, wrong shapes read as absent. */

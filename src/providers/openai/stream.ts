@@ -7,7 +7,7 @@
  * (UPSTREAM_TRUNCATED), never a clean `message_stop`. For servers known to omit `[DONE]` the
  * `requireDone: false` option accepts a body that ends after a `finish_reason`.
  */
-import { GatewayError } from "../../core/errors.js";
+import { type GatewayError, upstreamBroken } from "../../core/errors.js";
 import { decodeWith, type EventBatch, emit, type StreamDecoder } from "../../core/event-batches.js";
 import { EventBuilder } from "../../core/event-builder.js";
 import type { AttemptContext } from "../../core/provider.js";
@@ -91,17 +91,10 @@ function parse(data: string): ParsedChunk {
   try {
     return parseChunk(data);
   } catch (err) {
-    throw new GatewayError({
-      code: "UPSTREAM_MALFORMED",
-      message: `Malformed upstream response: chunk is not JSON: ${data.slice(0, 200)}`,
-      status: 500,
-      type: "api_error",
-      class: "transient",
-      cause: err,
-    });
+    throw upstreamBroken(`Malformed upstream response: chunk is not JSON: ${data.slice(0, 200)}`, err);
   }
 }
 
 function upstreamError(code: string, message: string): GatewayError {
-  return new GatewayError({ code, message, status: 529, type: "overloaded_error", class: "transient" });
+  return upstreamBroken(message, undefined, code);
 }
