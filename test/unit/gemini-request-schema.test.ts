@@ -7,6 +7,7 @@ import { GatewayError } from "../../src/core/errors.js";
 import type { CountTokensContext } from "../../src/core/provider.js";
 import { countTokensRequestSchema } from "../../src/protocol/anthropic/request-schema.js";
 import { createGeminiCountTokens, geminiCountTokens } from "../../src/providers/gemini/count-tokens.js";
+import { createGeminiProvider } from "../../src/providers/gemini/index.js";
 import { cleanJsonSchema, toOpenApiSchema } from "../../src/providers/gemini/schema.js";
 import { bodyJson } from "../helpers/upstream-body.js";
 
@@ -259,7 +260,11 @@ describe("countTokens", () => {
     });
   });
 
-  it("uses the configured tool schema form", () => {
+  it("uses the configured tool schema form, also through the provider", () => {
+    const viaProvider = createGeminiProvider({ toolSchema: "openapi" }).countTokens?.buildRequest(ctx);
+    expect(bodyJson(viaProvider?.body)).toEqual(
+      bodyJson(createGeminiCountTokens({ toolSchema: "openapi" }).buildRequest(ctx).body),
+    );
     const req = createGeminiCountTokens({ toolSchema: "openapi" }).buildRequest(ctx);
     const body = bodyJson(req.body) as { generateContentRequest: { tools: unknown } };
     expect(body.generateContentRequest.tools).toEqual([

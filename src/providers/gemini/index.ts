@@ -2,7 +2,7 @@
  * Google Gemini, native API (`streamGenerateContent?alt=sse`, protocol.md F).
  */
 import type { Provider } from "../../core/provider.js";
-import { geminiCountTokens } from "./count-tokens.js";
+import { createGeminiCountTokens } from "./count-tokens.js";
 import { decodeGeminiError } from "./errors.js";
 import { DEFAULT_GEMINI_OPTIONS, type GeminiOptions } from "./options.js";
 import { buildGenerateBody, buildGenerateRequest } from "./request.js";
@@ -16,7 +16,8 @@ export function createGeminiProvider(options: Partial<GeminiOptions> = {}): Prov
     buildRequest: buildGenerateRequest,
     decodeStream: decodeGeminiStream,
     decodeError: decodeGeminiError,
-    countTokens: geminiCountTokens,
+    // Tool schemas in the same form as generation (an endpoint refusing one refuses it in both).
+    countTokens: createGeminiCountTokens(resolved),
     // `models.get` checks the key and the model without spending generation quota.
     probe: (ctx) => ({
       method: "GET",
