@@ -512,6 +512,7 @@ function checkRequest(req: Record<string, unknown>, ctx: CheckContext): GoogleEr
 
   const message =
     checkRoles(contents) ??
+    checkMimeTypes(contents) ??
     checkDeclarations(declarations) ??
     checkGenerationConfig(asRecord(req.generationConfig), ctx.model) ??
     checkFunctionTurns(contents) ??
@@ -550,6 +551,29 @@ function hasData(part: unknown): boolean {
 function protoError(lines: readonly string[], root: string): GoogleError | undefined {
   if (lines.length === 0) return undefined;
   return invalid(`${lines.map((l) => `* ${root}.${l}`).join("\n")}\n`);
+}
+
+/** Image types Gemini reads (protocol.md F.2); GIF, BMP, TIFF… get Google's refusal. */
+const IMAGE_MIME_TYPES = new Set(["image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"]);
+
+function checkMimeTypes(contents: readonly Record<string, unknown>[]): string | undefined {
+  for (const content of contents) {
+    for (const part of asArray(content.parts)) {
+      const p = asRecord(part);
+      const response = asRecord(p?.functionResponse);
+      for (const blob of [p?.inlineData, ...asArray(response?.parts).map((r) => asRecord(r)?.inlineData)]) {
+        const mimeType = asRecord(blob)?.mimeType;
+        if (
+          typeof mimeType === "string" &&
+          mimeType.startsWith("image/") &&
+          !IMAGE_MIME_TYPES.has(mimeType)
+        ) {
+          return `Unsupported MIME type: ${mimeType}`;
+        }
+      }
+    }
+  }
+  return undefined;
 }
 
 function checkRoles(contents: readonly Record<string, unknown>[]): string | undefined {

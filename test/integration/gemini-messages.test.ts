@@ -2,6 +2,7 @@
  * The gateway end to end over HTTP: the official SDK → ccgate → the strict fake Gemini.
  */
 import type Anthropic from "@anthropic-ai/sdk";
+import { PNG } from "pngjs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/server.js";
 import {
@@ -12,6 +13,7 @@ import {
   thinkingThenText,
 } from "../fakes/gemini.js";
 import { parseSse, postRaw, sdkClient, startTestGateway } from "../helpers/gateway.js";
+import { makeGif } from "../helpers/gif.js";
 
 let fake: FakeGemini;
 let gateway: RunningGateway;
@@ -241,6 +243,35 @@ describe("messages through the Gemini provider", () => {
       { inlineData: { mimeType: "application/pdf", data: pdf } },
       { text: "describe" },
     ]);
+  });
+
+  it("sends a GIF, which Gemini refuses, as a PNG of its first frame, in a message and in a tool result", async () => {
+    const gif = makeGif(2, 1, [0xff0000, 0x0000ff], [{ pixels: [0, 1] }]).toString("base64");
+    const image = {
+      type: "image" as const,
+      source: { type: "base64" as const, media_type: "image/gif" as const, data: gif },
+    };
+    fake.enqueue({ chunks: textChunks("seen") });
+    const ok = await client.messages.create({
+      model: "claude-sonnet-4-6",
+      max_tokens: 100,
+      messages: [
+        { role: "user", content: [image, { type: "text", text: "and this one?" }] },
+        {
+          role: "assistant",
+          content: [{ type: "tool_use", id: "toolu_gif", name: "Read", input: { file: "a.gif" } }],
+        },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_gif", content: [image] }] },
+      ],
+    });
+    expect(ok.content).toEqual([{ type: "text", text: "seen" }]);
+    const body = fake.requests.at(-1)?.body as {
+      contents: { parts: { inlineData?: { mimeType: string; data: string } }[] }[];
+    };
+    const blobs = body.contents.flatMap((c) => c.parts.flatMap((p) => (p.inlineData ? [p.inlineData] : [])));
+    expect(blobs.map((b) => b.mimeType)).toEqual(["image/png", "image/png"]);
+    const png = PNG.sync.read(Buffer.from(blobs[0]?.data ?? "", "base64"));
+    expect([png.width, png.height, ...png.data]).toEqual([2, 1, 255, 0, 0, 255, 0, 0, 255, 255]);
   });
 });
 

@@ -285,6 +285,18 @@ describe("request strictness", () => {
     );
   });
 
+  it("rejects image types Gemini does not read", async () => {
+    const gif = { inlineData: { mimeType: "image/gif", data: "R0lGODlh" } };
+    await expect400(
+      "gemini-2.5-flash",
+      { contents: [{ role: "user", parts: [{ text: "a" }, gif] }] },
+      "Unsupported MIME type: image/gif",
+    );
+    await expectOk("gemini-2.5-flash", {
+      contents: [{ role: "user", parts: [{ inlineData: { mimeType: "image/webp", data: "AAAA" } }] }],
+    });
+  });
+
   it("rejects roles other than user and model", async () => {
     await expect400(
       "gemini-2.5-flash",

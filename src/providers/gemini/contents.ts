@@ -6,6 +6,7 @@
  * - mid-conversation `role: "system"` messages have no Gemini slot: they become user text in place.
  * - `tool_result` → `functionResponse` (name from the history's `tool_use`), all results of a turn
  *   first and in call order, tool-result images after them as `inlineData`.
+ * - images → `inlineData`; a GIF (Gemini takes none) → a PNG of its first frame.
  * - `tool_use` → `functionCall`; the Gemini id and `thoughtSignature` come back out of the id this
  *   gateway issued (signatures.ts). The first call of each model turn that still lacks a signature
  *   gets Google's skip value, so history from another model or provider never causes a 400.
@@ -13,6 +14,7 @@
  */
 import type { Content, Part } from "@google/genai";
 import { invalidRequest } from "../../core/errors.js";
+import { gifToPng } from "../../core/gif-to-png.js";
 import { TranslationMemo } from "../../core/translation-memo.js";
 import type {
   MessageParam,
@@ -308,12 +310,23 @@ function markFirstCall(content: Content): void {
     first.thoughtSignature = SKIP_THOUGHT_SIGNATURE;
 }
 
-/** base64 → `inlineData`. URL sources are inlined by the core first; anything left cannot be sent. */
+/**
+ * base64 → `inlineData`; a GIF, which Gemini refuses, as a PNG of its first frame (gif-to-png.ts).
+ * URL sources are inlined by the core first; anything left cannot be sent.
+ */
 function imagePart(block: RequestImageBlock, at: string): Part {
   const source = block.source;
   switch (source.type) {
-    case "base64":
-      return { inlineData: { mimeType: source.media_type, data: source.data } };
+    case "base64": {
+      if (source.media_type !== "image/gif") {
+        return { inlineData: { mimeType: source.media_type, data: source.data } };
+      }
+      const png = gifToPng(source.data);
+      // Not a 400: the image sits in the history, and would fail every later turn of the session.
+      return png.ok
+        ? { inlineData: { mimeType: "image/png", data: png.base64 } }
+        : { text: `[A GIF image was left out: ${png.reason}.]` };
+    }
     case "url":
       throw invalidRequest(
         `${at}: image source type "url" (${source.url}) was not inlined; Gemini needs the bytes`,
