@@ -113,6 +113,10 @@ function blockTokens(block: RequestContentBlock): number {
     case "tool_reference":
     case "container_upload":
       return jsonTokens(block);
+    case "tool_addition":
+    case "tool_removal":
+      // A tool added by value is declared from here on: it costs what a tools[] entry costs.
+      return block.tool.definition !== undefined ? toolTokens(block.tool.definition) : jsonTokens(block);
     default: {
       const unknownBlock: never = block;
       return jsonTokens(unknownBlock);

@@ -273,6 +273,48 @@ describe("messages through the Gemini provider", () => {
     const png = PNG.sync.read(Buffer.from(blobs[0]?.data ?? "", "base64"));
     expect([png.width, png.height, ...png.data]).toEqual([2, 1, 255, 0, 0, 255, 0, 0, 255, 255]);
   });
+
+  it("applies mid-conversation tool changes: the declarations are the tools in effect now", async () => {
+    const schema = { type: "object", properties: { path: { type: "string" } } };
+    fake.enqueue({ chunks: textChunks("ok") });
+    const res = await postRaw(gateway, {
+      model: "claude-sonnet-4-6",
+      max_tokens: 100,
+      tools: [
+        { name: "Read", description: "read", input_schema: schema },
+        { name: "Lazy", description: "deferred", input_schema: schema, defer_loading: true },
+      ],
+      messages: [
+        user("hi"),
+        {
+          role: "system",
+          content: [
+            { type: "text", text: "Tools changed." },
+            {
+              type: "tool_addition",
+              tool: {
+                type: "tool_definition",
+                definition: { name: "Grep", description: "grep", input_schema: schema },
+              },
+            },
+            { type: "tool_removal", tool: { type: "tool_reference", name: "Read" } },
+            { type: "tool_addition", tool: { type: "mcp_toolset_reference", server_name: "github" } },
+          ],
+        },
+      ],
+    });
+    expect(res.status, res.text).toBe(200);
+    const body = fake.requests.at(-1)?.body as {
+      tools: { functionDeclarations: { name: string }[] }[];
+      contents: { parts: { text?: string }[] }[];
+    };
+    expect(body.tools[0]?.functionDeclarations.map((d) => d.name)).toEqual(["Lazy", "Grep"]);
+    const said = body.contents.flatMap((c) => c.parts.map((p) => p.text ?? "")).join("\n");
+    expect(said).toContain("Tools changed.");
+    expect(said).toContain("Tool available from here on: Grep.");
+    expect(said).toContain("Tool no longer available: Read.");
+    expect(said).toContain("Tool available from here on: the tools of MCP server github.");
+  });
 });
 
 describe("concurrency", () => {

@@ -52,6 +52,24 @@ const searchResultBlock = z.looseObject({
   content: z.array(textBlock),
 });
 const toolReferenceBlock = z.looseObject({ type: z.literal("tool_reference"), tool_name: z.string() });
+const tool = z.looseObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  input_schema: z.record(z.string(), z.unknown()).optional(),
+  type: z.string().optional(),
+});
+/**
+ * Mid-conversation tool changes, in `role: "system"` messages (protocol.md A.2): a tool of
+ * `tools` by name (`tool_reference`), an MCP tool or toolset, or a whole definition by value.
+ */
+const toolChangeTarget = z.looseObject({
+  type: z.string(),
+  name: z.string().optional(),
+  server_name: z.string().optional(),
+  definition: tool.optional(),
+});
+const toolAdditionBlock = z.looseObject({ type: z.literal("tool_addition"), tool: toolChangeTarget });
+const toolRemovalBlock = z.looseObject({ type: z.literal("tool_removal"), tool: toolChangeTarget });
 export const thinkingBlock = z.looseObject({
   type: z.literal("thinking"),
   thinking: z.string(),
@@ -120,6 +138,8 @@ export const KNOWN_BLOCK_TYPES: ReadonlySet<string> = new Set([
   ...serverResultTypes,
   "tool_reference",
   "container_upload",
+  "tool_addition",
+  "tool_removal",
 ]);
 
 /** Chosen by `type` (a plain union would try every block schema in turn on every block). */
@@ -136,18 +156,13 @@ export const contentBlock = z.discriminatedUnion("type", [
   serverToolResultBlock,
   toolReferenceBlock,
   containerUploadBlock,
+  toolAdditionBlock,
+  toolRemovalBlock,
 ]);
 
 const messageParam = z.looseObject({
   role: z.enum(["user", "assistant", "system"]),
   content: z.union([z.string(), z.array(contentBlock)]),
-});
-
-const tool = z.looseObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
-  input_schema: z.record(z.string(), z.unknown()).optional(),
-  type: z.string().optional(),
 });
 
 const toolChoice = z.discriminatedUnion("type", [
@@ -207,5 +222,6 @@ export type RequestToolUseBlock = z.infer<typeof toolUseBlock>;
 export type RequestToolResultBlock = z.infer<typeof toolResultBlock>;
 export type RequestThinkingBlock = z.infer<typeof thinkingBlock>;
 export type ToolDefinition = z.infer<typeof tool>;
+export type RequestToolChangeBlock = z.infer<typeof toolAdditionBlock> | z.infer<typeof toolRemovalBlock>;
 export type ToolChoice = z.infer<typeof toolChoice>;
 export type ThinkingConfig = z.infer<typeof thinking>;

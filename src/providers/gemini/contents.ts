@@ -24,6 +24,7 @@ import type {
   RequestImageBlock,
   RequestToolResultBlock,
 } from "../../protocol/anthropic/request-schema.js";
+import { describeToolChange, isToolChange } from "../../protocol/anthropic/tool-changes.js";
 import { normalizeModelName } from "./models.js";
 import {
   type CallInfo,
@@ -131,10 +132,16 @@ function convertMessage(
   }
 }
 
-/** A mid-conversation system message, kept in place as user text the model reads as instructions. */
+/**
+ * A mid-conversation system message, kept in place as user text the model reads as instructions.
+ * Its tool changes take effect in the declarations (tool-changes.ts) and are said here in a line.
+ */
 function systemMessageParts(blocks: readonly RequestContentBlock[]): Part[] {
   const text = blocks
-    .flatMap((block) => (block.type === "text" && block.text !== "" ? [block.text] : []))
+    .flatMap((block) => {
+      if (isToolChange(block)) return [describeToolChange(block)];
+      return block.type === "text" && block.text !== "" ? [block.text] : [];
+    })
     .join("\n\n");
   return text === "" ? [] : [{ text: `<system-reminder>\n${text}\n</system-reminder>` }];
 }

@@ -6,6 +6,7 @@
  */
 import { GatewayError } from "../../core/errors.js";
 import type { CountTokensContext, Provider, UpstreamRequest } from "../../core/provider.js";
+import { toolsInEffect } from "../../protocol/anthropic/tool-changes.js";
 import { buildConversation } from "./contents.js";
 import { normalizeModelName } from "./models.js";
 import { DEFAULT_GEMINI_OPTIONS, type GeminiOptions } from "./options.js";
@@ -27,7 +28,7 @@ export const geminiCountTokens: CountTokens = createGeminiCountTokens(DEFAULT_GE
 
 function buildCountTokensRequest(ctx: CountTokensContext, options: GeminiOptions): UpstreamRequest {
   const { contents, systemInstruction } = buildConversation(ctx.request, ctx.upstreamModel);
-  const { tools } = buildTools(ctx.request.tools, undefined, options);
+  const { tools } = buildTools(toolsInEffect(ctx.request), undefined, options);
   const generateContentRequest = {
     model: `models/${normalizeModelName(ctx.upstreamModel)}`,
     contents,

@@ -10,6 +10,7 @@ import type { Content, GenerationConfig, HarmBlockThreshold, HarmCategory } from
 import { fragment, JsonBytes, openObject } from "../../core/json-bytes.js";
 import type { AttemptContext, BodyContext, UpstreamRequest } from "../../core/provider.js";
 import type { MessagesRequest } from "../../protocol/anthropic/request-schema.js";
+import { toolsInEffect } from "../../protocol/anthropic/tool-changes.js";
 import { buildConversation } from "./contents.js";
 import { geminiModelInfo, normalizeModelName } from "./models.js";
 import type { GeminiOptions } from "./options.js";
@@ -126,7 +127,7 @@ export function buildGeminiBody(
 
   const body: GeminiGenerateBody = { contents, safetySettings: [...SAFETY_SETTINGS], generationConfig };
   if (systemInstruction !== undefined) body.systemInstruction = systemInstruction;
-  const { tools, toolConfig } = buildTools(request.tools, request.tool_choice, options);
+  const { tools, toolConfig } = buildTools(toolsInEffect(request), request.tool_choice, options);
   if (tools !== undefined) body.tools = tools;
   if (toolConfig !== undefined) body.toolConfig = toolConfig;
   return body;

@@ -6,6 +6,7 @@
  * `systemInstruction` and `tools` at its top level. The answer is `{totalTokens, …}` as on Gemini.
  */
 import type { CountTokensContext, Provider, UpstreamRequest } from "../../core/provider.js";
+import { toolsInEffect } from "../../protocol/anthropic/tool-changes.js";
 import { buildConversation } from "../gemini/contents.js";
 import { createGeminiCountTokens } from "../gemini/count-tokens.js";
 import { buildTools } from "../gemini/tools.js";
@@ -25,7 +26,7 @@ export function createVertexCountTokens(options: VertexOptions): CountTokens {
 
 function buildVertexCountTokensRequest(ctx: CountTokensContext, options: VertexOptions): UpstreamRequest {
   const { contents, systemInstruction } = buildConversation(ctx.request, ctx.upstreamModel);
-  const { tools } = buildTools(ctx.request.tools, undefined, { toolSchema: options.toolSchema });
+  const { tools } = buildTools(toolsInEffect(ctx.request), undefined, { toolSchema: options.toolSchema });
   const body = {
     contents,
     ...(systemInstruction === undefined ? {} : { systemInstruction }),
