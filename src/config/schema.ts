@@ -51,7 +51,17 @@ const modelEntry = z
   .union([z.string().min(1), modelSchema])
   .transform((m) => (typeof m === "string" ? modelSchema.parse({ name: m }) : m));
 
-export const providerSchema = z.strictObject({
+/**
+ * openai `options.maxOutputTokens`: the most completion tokens asked for (Claude Code asks for
+ * 32000 or 128000, above many models' limit). Checked here so a bad value stops loading with
+ * its path; providers/openai/options.ts reads it.
+ */
+const maxOutputTokens = z
+  .number({ error: "expected a number of tokens, e.g. 16384" })
+  .int("expected a whole number of tokens, e.g. 16384")
+  .min(1, "expected at least 1 token, e.g. 16384");
+
+const providerFields = z.strictObject({
   name: z
     .string()
     .regex(PROVIDER_NAME, "use letters, digits, '_', '.' or '-' (it appears in 'provider/model' targets)"),
@@ -73,6 +83,14 @@ export const providerSchema = z.strictObject({
       perKey: z.number().int().min(0).optional(),
     })
     .optional(),
+});
+
+/** A provider entry, with the option checks that depend on its `type`. */
+export const providerSchema = providerFields.superRefine((provider, ctx) => {
+  const value = provider.options.maxOutputTokens;
+  if (provider.type !== "openai" || value === undefined) return;
+  for (const issue of maxOutputTokens.safeParse(value).error?.issues ?? [])
+    ctx.addIssue({ code: "custom", message: issue.message, path: ["options", "maxOutputTokens"] });
 });
 
 const TARGET = /^[^/,\s]+\/\S.*$/;

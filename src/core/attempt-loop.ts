@@ -203,6 +203,7 @@ class AttemptRunner implements Bodies {
   private async run(attempt: Attempt, first: Admission): Promise<LiveAttempt | undefined> {
     const { options, signal } = this;
     let admission: Admission | Refusal = first;
+    let corrected = false;
     for (let retry = 0; ; retry++) {
       if (isRefusal(admission)) {
         this.refusals.push(admission);
@@ -211,6 +212,14 @@ class AttemptRunner implements Bodies {
       options.onAttempt?.(attempt, ++this.tries);
       const result = await open(attempt, admission, this, options, signal, this.timeout);
       if (!(result instanceof GatewayError)) return result;
+      // The provider corrected its next request (e.g. a learned max_tokens limit): once, at once,
+      // not a failure of the upstream (no breaker, no cooldown, no transient retry used).
+      if (!corrected && learnedFrom(attempt, result)) {
+        corrected = true;
+        retry--;
+        admission = options.guard.admit(attempt);
+        continue;
+      }
       this.failures.push(result);
       const outcome = options.guard.onFailure(attempt, admission, result, options.session);
       if (outcome.action === "stop") throw result;
@@ -226,6 +235,11 @@ class AttemptRunner implements Bodies {
 }
 
 const NOT_TIMED_OUT = { aborted: false } as const;
+
+function learnedFrom(attempt: Attempt, error: GatewayError): boolean {
+  const target = { upstreamModel: attempt.model, baseUrl: attempt.upstream.baseUrl };
+  return attempt.upstream.provider.learnFromFailure?.(target, error) === true;
+}
 
 function targetOf(attempt: Attempt): string {
   return `${attempt.upstream.name}/${attempt.model}`;

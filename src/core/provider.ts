@@ -71,6 +71,12 @@ export interface Provider {
   /** A non-2xx upstream answer → one GatewayError (class decides failover). */
   decodeError(status: number, headers: UpstreamHeaders, body: string): GatewayError;
   /**
+   * After a failed attempt: true when the provider learned from `error` how its next request to
+   * `target` avoids it (OpenAI: a model's completion-token limit), so the attempt loop retries
+   * the attempt once, at once, without counting the failure.
+   */
+  learnFromFailure?(target: Pick<AttemptContext, "upstreamModel" | "baseUrl">, error: GatewayError): boolean;
+  /**
    * A cheap request that proves a (target, key) works — used by background recovery probes and
    * the start-up warm-up. Absent → the gateway cannot probe this provider and waits for traffic.
    */

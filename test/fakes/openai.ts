@@ -355,6 +355,11 @@ export interface FakeOpenAIRules {
   rejectStreamOptions?: boolean;
   /** Answer 400 on `max_tokens` (OpenAI reasoning models). */
   rejectMaxTokens?: boolean;
+  /**
+   * Completion-token limit per model: a larger `max_completion_tokens` / `max_tokens` gets
+   * OpenAI's 400 "… is too large: N. This model supports at most L completion tokens …".
+   */
+  outputLimits?: Readonly<Record<string, number>>;
 }
 
 interface Invalid {
@@ -526,6 +531,18 @@ function checkTools(body: Json): Invalid | undefined {
   return undefined;
 }
 
+/** OpenAI's answer to more completion tokens than the model's limit (`param` names the field). */
+function checkOutputLimit(body: Json, limits: FakeOpenAIRules["outputLimits"]): Invalid | undefined {
+  const limit = limits?.[String(body.model)];
+  const field = body.max_completion_tokens !== undefined ? "max_completion_tokens" : "max_tokens";
+  const asked = body[field];
+  if (limit === undefined || typeof asked !== "number" || asked <= limit) return undefined;
+  return {
+    message: `${field} is too large: ${asked}. This model supports at most ${limit} completion tokens, whereas you provided ${asked}.`,
+    param: field,
+  };
+}
+
 /** OpenAI's checks on a chat completion request; undefined when the body is accepted. */
 export function validateChatRequest(body: Json, rules: FakeOpenAIRules = {}): Invalid | undefined {
   if (typeof body.model !== "string" || body.model === "")
@@ -547,6 +564,8 @@ export function validateChatRequest(body: Json, rules: FakeOpenAIRules = {}): In
       code: "unsupported_parameter",
     };
   }
+  const tooMany = checkOutputLimit(body, rules.outputLimits);
+  if (tooMany !== undefined) return tooMany;
   const messages = body.messages;
   if (!Array.isArray(messages))
     return { message: "Missing required parameter: 'messages'.", param: "messages" };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/core/errors.js";
 import { createOpenAIProvider } from "../../src/providers/openai/index.js";
+import { outputLimitOf } from "../../src/providers/openai/output-limit.js";
 import { retryAfterSeconds } from "../../src/providers/openai/retry-after.js";
 
 const provider = createOpenAIProvider();
@@ -153,6 +154,65 @@ describe("decodeError: context overflow → Anthropic wording", () => {
       "prompt is too long: 1200000 tokens > 1048576 maximum",
     ],
     [
+      "vLLM: the input fits, max_tokens does not",
+      JSON.stringify({
+        object: "error",
+        message:
+          "'max_tokens' or 'max_completion_tokens' is too large: 64000. This model's maximum context length is 64001 tokens and your request has 24235 input tokens (64000 > 64001 - 24235). None",
+        type: "BadRequestError",
+        param: null,
+        code: 400,
+      }),
+      "input length and `max_tokens` exceed context limit: 24235 + 64000 > 64001, decrease input length or `max_tokens` and try again",
+    ],
+    [
+      "vLLM: the input alone is too long",
+      JSON.stringify({
+        object: "error",
+        message:
+          "This model's maximum context length is 1536 tokens. However, your request has 4176 input tokens. Please reduce the length of the input messages.",
+        type: "BadRequestError",
+        param: null,
+        code: 400,
+      }),
+      "prompt is too long: 4176 tokens > 1536 maximum",
+    ],
+    [
+      "vLLM behind LiteLLM (the message quoted inside LiteLLM's)",
+      openaiBody(
+        'litellm.ContextWindowExceededError: litellm.BadRequestError: ContextWindowExceededError: OpenAIException - {"object":"error","message":"This model\'s maximum context length is 262144 tokens. However, your request has 372027 input tokens. Please reduce the length of the input messages. None","type":"BadRequestError","code":400}',
+        "invalid_request_error",
+        "400",
+      ),
+      "prompt is too long: 372027 tokens > 262144 maximum",
+    ],
+    [
+      "OpenRouter: the output share is the problem",
+      JSON.stringify({
+        error: {
+          message:
+            'This endpoint\'s maximum context length is 131072 tokens. However, you requested about 138956 tokens (7884 of text input, 131072 in the output). Please reduce the length of either one, or use the "middle-out" transform to compress your prompt automatically.',
+          code: 400,
+          metadata: { provider_name: "Chutes" },
+        },
+      }),
+      "input length and `max_tokens` exceed context limit: 7884 + 131072 > 131072, decrease input length or `max_tokens` and try again",
+    ],
+    [
+      "OpenRouter: text and tool input add up",
+      openaiBody(
+        "This endpoint's maximum context length is 204800 tokens. However, you requested about 205432 tokens (81684 of text input, 3748 of tool input, 120000 in the output). Please reduce the length of either one",
+      ),
+      "input length and `max_tokens` exceed context limit: 85432 + 120000 > 204800, decrease input length or `max_tokens` and try again",
+    ],
+    [
+      "OpenRouter: input only",
+      openaiBody(
+        'This endpoint\'s maximum context length is 16384 tokens. However, you requested about 94307 tokens (94307 of text input). Please reduce the length of either one, or use the "middle-out" transform to compress your prompt automatically.',
+      ),
+      "prompt is too long: 94307 tokens > 16384 maximum",
+    ],
+    [
       "code without numbers",
       openaiBody("Too many tokens.", "invalid_request_error", "context_length_exceeded"),
       "prompt is too long: Too many tokens.",
@@ -164,6 +224,116 @@ describe("decodeError: context overflow → Anthropic wording", () => {
     expect(err.status).toBe(400);
     expect(err.class).toBe("permanent");
     expect(err.code).toBe("UPSTREAM_CONTEXT_LENGTH");
+  });
+});
+
+describe("decodeError: max_tokens above the model's completion limit", () => {
+  it.each([
+    [
+      "OpenAI",
+      openaiBody(
+        "max_tokens is too large: 32000. This model supports at most 16384 completion tokens, whereas you provided 32000.",
+        "invalid_request_error",
+        null,
+        "max_tokens",
+      ),
+      { limit: 16384, requested: 32000 },
+    ],
+    [
+      "OpenAI, max_completion_tokens",
+      openaiBody(
+        "max_completion_tokens is too large: 128000. This model supports at most 100000 completion tokens, whereas you provided 128000.",
+        "invalid_request_error",
+        null,
+        "max_completion_tokens",
+      ),
+      { limit: 100000, requested: 128000 },
+    ],
+    [
+      "Groq",
+      openaiBody(
+        "max_completion_tokens must be less than or equal to 40960, the maximum value for max_completion_tokens is less than the context_window for this model",
+      ),
+      { limit: 40960, requested: undefined },
+    ],
+    [
+      "Groq, older wording",
+      openaiBody("max_tokens for `llama-3.1-8b-instant` must be less than or equal to 8000"),
+      { limit: 8000, requested: undefined },
+    ],
+    [
+      "DeepSeek",
+      openaiBody(
+        "Invalid max_tokens value, the valid range of max_tokens is [1, 8192]",
+        "invalid_request_error",
+        "invalid_request_error",
+      ),
+      { limit: 8192, requested: undefined },
+    ],
+    [
+      "Volcengine Ark",
+      JSON.stringify({
+        error: {
+          code: "InvalidParameter",
+          message:
+            "The parameter `max_completion_tokens` specified in the request are not valid: integer above maximum value, expected a value <= 12288, but got 32000 instead. Request id: 0217",
+          param: "max_completion_tokens",
+          type: "BadRequest",
+        },
+      }),
+      { limit: 12288, requested: 32000 },
+    ],
+    [
+      "a relay that moves OpenAI's text into param",
+      JSON.stringify({
+        error: {
+          message: "Param Incorrect",
+          type: "upstream_error",
+          param:
+            "max_tokens is too large: 1048576. This model supports at most 131072 completion tokens, whereas you provided 1048576.",
+          code: "400",
+        },
+      }),
+      { limit: 131072, requested: 1048576 },
+    ],
+  ])("%s", (_name, body, stated) => {
+    const err = provider.decodeError(400, {}, body);
+    expect({ code: err.code, class: err.class, status: err.status, type: err.type }).toEqual({
+      code: "UPSTREAM_MAX_TOKENS_TOO_LARGE",
+      class: "permanent",
+      status: 400,
+      type: "invalid_request_error",
+    });
+    const over =
+      stated.requested === undefined
+        ? `max_tokens above ${stated.limit}`
+        : `max_tokens: ${stated.requested} > ${stated.limit}`;
+    expect(err.message).toContain(
+      `${over}, which is the maximum allowed number of output tokens for this model; set options.maxOutputTokens: ${stated.limit}`,
+    );
+    expect(outputLimitOf(err)).toEqual(stated);
+  });
+
+  it("vLLM's context wording is a context overflow, not an output limit", () => {
+    const err = provider.decodeError(
+      400,
+      {},
+      openaiBody(
+        "'max_tokens' or 'max_completion_tokens' is too large: 64000. This model's maximum context length is 64001 tokens and your request has 24235 input tokens (64000 > 64001 - 24235).",
+      ),
+    );
+    expect(err.code).toBe("UPSTREAM_CONTEXT_LENGTH");
+    expect(outputLimitOf(err)).toBeUndefined();
+  });
+
+  it("only client-error statuses: a 500 quoting the same text stays a server error", () => {
+    const err = provider.decodeError(
+      500,
+      {},
+      openaiBody("max_tokens is too large: 32000. This model supports at most 16384 completion tokens."),
+    );
+    expect(err.code).toBe("UPSTREAM_SERVER_ERROR");
+    expect(outputLimitOf(err)).toBeUndefined();
   });
 });
 

@@ -212,6 +212,38 @@ describe("fake OpenAI: strictness", () => {
     expect(strictFake.requests.at(-1)?.body).not.toHaveProperty("stream_options");
   });
 
+  it("a completion-token limit per model, in OpenAI's wording and naming the field sent", async () => {
+    const limited = await startFakeOpenAI({ outputLimits: { "gpt-4.1": 16384 } });
+    try {
+      const body = (field: string, tokens: number, model = "gpt-4.1") => ({
+        model,
+        messages: [user("hi")],
+        [field]: tokens,
+      });
+      const over = await post(limited, body("max_completion_tokens", 32000));
+      expect(over).toEqual({
+        status: 400,
+        json: {
+          error: {
+            message:
+              "max_completion_tokens is too large: 32000. This model supports at most 16384 completion tokens, whereas you provided 32000.",
+            type: "invalid_request_error",
+            param: "max_completion_tokens",
+            code: null,
+          },
+        },
+      });
+      const legacy = await post(limited, body("max_tokens", 32000));
+      expect(legacy.json).toMatchObject({
+        error: { message: expect.stringMatching(/^max_tokens is too large/) },
+      });
+      expect((await post(limited, body("max_completion_tokens", 16384))).status).toBe(200);
+      expect((await post(limited, body("max_completion_tokens", 32000, "o4-mini"))).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it("answers a non-streaming request with the accumulated chat.completion", async () => {
     fake.enqueue(toolCallStream([{ id: "call_q", name: "Read", arguments: { file_path: "/q" } }]));
     const { status, json } = await post(fake, { model: "gpt-4.1", messages: [user("hi")] });

@@ -8,7 +8,8 @@
  * | 404 | 404 not_found_error | permanent |
  * | 429 `insufficient_quota` | 429 rate_limit_error, retry after 1 h | rate_limit |
  * | 429 | 429 rate_limit_error + Retry-After | rate_limit |
- * | 400/413/422 context overflow | 400 `prompt is too long: M tokens > N maximum` | permanent |
+ * | 400/413/422 context overflow | 400 in Claude Code's wording (context-length.ts) | permanent |
+ * | 400/416/422 max_tokens above the model's stated limit | 400 `max_tokens: B > L, …` (output-limit.ts) | permanent |
  * | 413 | 413 request_too_large | permanent |
  * | other 4xx | 400 invalid_request_error | permanent |
  * | 408 | 504 timeout_error | transient |
@@ -21,6 +22,7 @@ import type { UpstreamHeaders } from "../../core/provider.js";
 import type { AnthropicErrorType } from "../../protocol/anthropic/types.js";
 import { contextLengthMessage } from "./context-length.js";
 import { parseErrorBody, type UpstreamErrorInfo } from "./error-body.js";
+import { OUTPUT_LIMIT_CODE, outputLimitMessage, statedOutputLimit } from "./output-limit.js";
 import { retryAfterSeconds } from "./retry-after.js";
 
 /** A key whose quota or credit is gone does not recover in seconds: cool it for an hour. */
@@ -105,6 +107,16 @@ export function mapUpstreamError(
     status === 400 || status === 413 || status === 422 ? contextLengthMessage(error) : undefined;
   if (overflow !== undefined)
     return make("invalid_request_error", "permanent", "UPSTREAM_CONTEXT_LENGTH", overflow);
+  // The stated limit travels in `cause`: the provider learns it from there (`outputLimitOf`).
+  const outputLimit =
+    status === 400 || status === 416 || status === 422 ? statedOutputLimit(error) : undefined;
+  if (outputLimit !== undefined)
+    return make(
+      "invalid_request_error",
+      "permanent",
+      OUTPUT_LIMIT_CODE,
+      outputLimitMessage(outputLimit, message),
+    );
   if (status === 413) return make("request_too_large", "permanent", "UPSTREAM_REQUEST_TOO_LARGE");
   return make("invalid_request_error", "permanent", "UPSTREAM_INVALID_REQUEST");
 }

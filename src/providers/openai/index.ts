@@ -22,27 +22,62 @@
  *   calls must be echoed (carried in the `tool_use` id, tool-ids.ts); tool calls without `index`,
  *   each whole in one chunk, `finish_reason:"stop"` after calls (tool-call-assembler.ts,
  *   map-finish-reason.ts); "input token count (M) exceeds … (N)" overflow wording.
+ * - Completion-token limits below Claude Code's 32000 / 128000 (OpenAI "supports at most 16384
+ *   completion tokens", Groq, DeepSeek, Volcengine Ark): `maxOutputTokens` clamps up front; a
+ *   limit an upstream states is learned per model and clamps later requests (output-limit.ts,
+ *   output-limits.ts, `learnFromFailure`).
  * - Any server: body ends without `[DONE]` — an error by default (a proxy may have cut it); the
  *   `requireDone: false` option accepts it when a `finish_reason` came (stream.ts);
  *   several calls claiming `index:0` — matched by `id`; `arguments` `""`/`null` → `{}`.
  */
-import type { Provider } from "../../core/provider.js";
+import type { GatewayError } from "../../core/errors.js";
+import type { AttemptContext, Provider } from "../../core/provider.js";
 import { decodeChatError } from "./errors.js";
+import { clampBodyMaxTokens } from "./max-tokens-member.js";
 import type { OpenAIOptions } from "./options.js";
+import { outputLimitOf } from "./output-limit.js";
+import { OutputLimits } from "./output-limits.js";
 import { buildChatBody, buildChatRequest, chatCompletionsUrl, serializeChatBody } from "./request.js";
 import { decodeChatStream } from "./stream.js";
 
 export { type OpenAIOptions, parseOpenAIOptions } from "./options.js";
 
+/** The target of a failed attempt, as `learnFromFailure` needs it. */
+export type FailedTarget = Pick<AttemptContext, "upstreamModel" | "baseUrl">;
+
+/** The Chat Completions adapter, able to correct its next request after some failures. */
+export interface OpenAIProvider extends Provider {
+  /**
+   * After a failed attempt: true when `error` taught the adapter something that changes its next
+   * request for `target` — today, a model's completion-token limit — so retrying that attempt
+   * at once (same key, once, not counted as a failure) can succeed. `buildRequest` then lowers
+   * `max_tokens` even in a body built before the failure. Later requests to the model are
+   * clamped in `buildBody`. Meant for the attempt loop (core/attempt-loop.ts) to call.
+   */
+  learnFromFailure(target: FailedTarget, error: GatewayError): boolean;
+}
+
 /** The Chat Completions adapter; `options` switch per-server quirks (see `OpenAIOptions`). */
-export function createOpenAIProvider(options: OpenAIOptions = {}): Provider {
+export function createOpenAIProvider(options: OpenAIOptions = {}): OpenAIProvider {
   const settings: OpenAIOptions = { ...options };
+  const field = settings.maxTokensField ?? "max_completion_tokens";
+  const limits = new OutputLimits(settings.maxOutputTokens);
   return {
     type: "openai",
-    buildBody: (ctx) => serializeChatBody(buildChatBody(ctx, settings)),
-    buildRequest: buildChatRequest,
+    buildBody: (ctx) => serializeChatBody(buildChatBody(ctx, settings, limits.ceiling(ctx.upstreamModel))),
+    buildRequest: (ctx, body) => {
+      const ceiling = limits.ceiling(ctx.upstreamModel);
+      return buildChatRequest(ctx, ceiling === undefined ? body : clampBodyMaxTokens(body, field, ceiling));
+    },
     decodeStream: (body, ctx) => decodeChatStream(body, ctx, settings.requireDone !== false),
     decodeError: (status, headers, body) => decodeChatError(status, headers, body),
+    learnFromFailure: (target, error) => {
+      const stated = outputLimitOf(error);
+      if (stated === undefined) return false;
+      limits.learn(target.upstreamModel, stated.limit);
+      // Also when another request taught it first: this one's body still asks for more.
+      return stated.requested === undefined || stated.requested > stated.limit;
+    },
     // `GET /models` checks the server and the key without spending tokens.
     probe: (ctx) => ({
       method: "GET",

@@ -13,6 +13,13 @@ export interface OpenAIOptions {
    * reasoning models require). Use `max_tokens` for servers that only know the legacy field.
    */
   maxTokensField?: "max_completion_tokens" | "max_tokens";
+  /**
+   * Most completion tokens ever asked for (default: none). Claude Code asks for 32000 or 128000,
+   * which many models reject with 400 ("supports at most 16384 completion tokens"): the request's
+   * `max_tokens` is clamped to this. Limits an upstream states are also learned per model
+   * (output-limits.ts); this sets one before the first rejection.
+   */
+  maxOutputTokens?: number;
   /** Send `reasoning_effort` derived from thinking / `output_config.effort` (default `true`). */
   reasoningEffort?: boolean;
   /**
@@ -54,6 +61,13 @@ export function parseOpenAIOptions(options: Record<string, unknown>): OpenAIOpti
         if (value !== "max_completion_tokens" && value !== "max_tokens")
           throw new Error(`options.maxTokensField must be "max_completion_tokens" or "max_tokens"`);
         out.maxTokensField = value;
+        break;
+      case "maxOutputTokens":
+        if (typeof value !== "number" || !Number.isInteger(value) || value < 1)
+          throw new Error(
+            "options.maxOutputTokens must be a whole number of tokens, at least 1 (e.g. 16384)",
+          );
+        out.maxOutputTokens = value;
         break;
       case "midConversationSystem":
         if (value !== "user" && value !== "system")

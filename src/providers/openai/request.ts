@@ -3,6 +3,8 @@
  */
 import { fragment, JsonBytes, openObject } from "../../core/json-bytes.js";
 import type { AttemptContext, BodyContext, UpstreamRequest } from "../../core/provider.js";
+import type { MessagesRequest } from "../../protocol/anthropic/request-schema.js";
+import { maxTokensMember } from "./max-tokens-member.js";
 import { toChatMessages } from "./messages.js";
 import type { OpenAIOptions } from "./options.js";
 import { toReasoningEffort } from "./reasoning-effort.js";
@@ -59,16 +61,24 @@ export function serializeChatBody(body: ChatCompletionRequest): Buffer {
   return out.bytes(CLOSE_LIST_AND_OBJECT).toBuffer();
 }
 
-export function buildChatBody(ctx: BodyContext, options: OpenAIOptions): ChatCompletionRequest {
+/**
+ * The Chat Completions body. `ceiling` (output-limits.ts) caps the completion tokens asked for:
+ * Claude Code's 32000 / 128000 are above many models' limits.
+ */
+export function buildChatBody(
+  ctx: BodyContext,
+  options: OpenAIOptions,
+  ceiling?: number,
+): ChatCompletionRequest {
   const request = ctx.request;
   const body: ChatCompletionRequest = {
+    // First, so a retry can lower it in the finished bytes (max-tokens-member.ts).
+    ...maxTokensMember(options.maxTokensField ?? "max_completion_tokens", completionTokens(request, ceiling)),
     model: ctx.upstreamModel,
     messages: toChatMessages(request, ctx.upstreamModel, options),
     stream: true,
   };
   if (options.streamOptions !== false) body.stream_options = { include_usage: true };
-  // max_tokens 0 is Anthropic's cache pre-warm; no OpenAI server accepts 0, so ask for one token.
-  body[options.maxTokensField ?? "max_completion_tokens"] = Math.max(1, request.max_tokens);
   if (typeof request.temperature === "number") body.temperature = request.temperature;
   if (typeof request.top_p === "number") body.top_p = request.top_p;
   // stop_sequences are not sent: the core detects them itself (and reports `stop_sequence`).
@@ -86,4 +96,11 @@ export function buildChatBody(ctx: BodyContext, options: OpenAIOptions): ChatCom
     body.response_format = { type: "json_schema", json_schema: { name: "output", schema: format.schema } };
   }
   return body;
+}
+
+/** The request's `max_tokens`, at most `ceiling`, at least 1. */
+function completionTokens(request: MessagesRequest, ceiling: number | undefined): number {
+  // max_tokens 0 is Anthropic's cache pre-warm; no OpenAI server accepts 0, so ask for one token.
+  const wanted = Math.max(1, request.max_tokens);
+  return ceiling === undefined ? wanted : Math.min(wanted, ceiling);
 }
