@@ -176,6 +176,42 @@ describe("buildRequest: system", () => {
   });
 });
 
+describe("buildRequest: mid-conversation tool changes", () => {
+  it("declares the tools in effect at the end and says each change where it was made", () => {
+    const schema = { type: "object", properties: {} };
+    const body = bodyOf({
+      tools: [
+        { name: "Read", input_schema: schema },
+        { name: "Bash", input_schema: schema },
+      ],
+      messages: [
+        user("a"),
+        {
+          role: "system",
+          content: [
+            { type: "tool_removal", tool: { type: "tool_reference", name: "Bash" } },
+            {
+              type: "tool_addition",
+              tool: { type: "tool_definition", definition: { name: "Grep", input_schema: schema } },
+            },
+          ],
+        },
+      ],
+    }) as Body & { tools: { function: { name: string } }[] };
+    expect(body.tools.map((t) => t.function.name)).toEqual(["Read", "Grep"]);
+    expect(body.messages.at(-1)).toEqual({
+      role: "user",
+      content: [
+        { type: "text", text: "a" },
+        {
+          type: "text",
+          text: "<system-reminder>\nTool no longer available: Bash.\n\nTool available from here on: Grep.\n</system-reminder>",
+        },
+      ],
+    });
+  });
+});
+
 describe("buildRequest: tools", () => {
   const tools = [
     {

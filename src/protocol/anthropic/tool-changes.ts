@@ -41,8 +41,21 @@ export function toolsInEffect(request: ToolsRequest): readonly ToolDefinition[] 
   return [...inEffect.values()];
 }
 
-/** One line for a translation that renders a system message as text. */
-export function describeToolChange(block: RequestToolChangeBlock): string {
+/**
+ * A mid-conversation system message as text, for upstreams that read it as text: its text blocks,
+ * and a line for each tool change where it was made.
+ */
+export function systemMessageText(content: string | readonly RequestContentBlock[]): string {
+  if (typeof content === "string") return content;
+  return content
+    .flatMap((block) => {
+      if (isToolChange(block)) return [describeToolChange(block)];
+      return block.type === "text" && block.text !== "" ? [block.text] : [];
+    })
+    .join("\n\n");
+}
+
+function describeToolChange(block: RequestToolChangeBlock): string {
   const target = block.tool;
   const name =
     target.type === "tool_definition"

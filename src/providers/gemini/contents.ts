@@ -24,7 +24,7 @@ import type {
   RequestImageBlock,
   RequestToolResultBlock,
 } from "../../protocol/anthropic/request-schema.js";
-import { describeToolChange, isToolChange } from "../../protocol/anthropic/tool-changes.js";
+import { systemMessageText } from "../../protocol/anthropic/tool-changes.js";
 import { normalizeModelName } from "./models.js";
 import {
   type CallInfo,
@@ -137,12 +137,7 @@ function convertMessage(
  * Its tool changes take effect in the declarations (tool-changes.ts) and are said here in a line.
  */
 function systemMessageParts(blocks: readonly RequestContentBlock[]): Part[] {
-  const text = blocks
-    .flatMap((block) => {
-      if (isToolChange(block)) return [describeToolChange(block)];
-      return block.type === "text" && block.text !== "" ? [block.text] : [];
-    })
-    .join("\n\n");
+  const text = systemMessageText(blocks);
   return text === "" ? [] : [{ text: `<system-reminder>\n${text}\n</system-reminder>` }];
 }
 

@@ -14,11 +14,8 @@
  *   assistant message, in call order (OpenAI 400s otherwise), then one `user` message with the
  *   results' images and the turn's remaining blocks (Claude Code appends `<system-reminder>` text).
  */
-import type {
-  MessageParam,
-  MessagesRequest,
-  RequestContentBlock,
-} from "../../protocol/anthropic/request-schema.js";
+import type { MessageParam, MessagesRequest } from "../../protocol/anthropic/request-schema.js";
+import { systemMessageText } from "../../protocol/anthropic/tool-changes.js";
 import { textPart, userBlockParts } from "./content.js";
 import type { OpenAIOptions } from "./options.js";
 import { upstreamCallRef } from "./tool-ids.js";
@@ -43,7 +40,7 @@ export function toChatMessages(
     if (message.role === "assistant") flushReminders(out, pendingReminder);
     switch (message.role) {
       case "system": {
-        const text = plainText(message.content);
+        const text = systemMessageText(message.content);
         if (text === "") break;
         if (options.midConversationSystem === "system") out.push({ role: "system", content: text });
         else {
@@ -175,13 +172,6 @@ function userMessages(
 function compactContent(parts: ChatContentPart[]): string | ChatContentPart[] {
   const only = parts.length === 1 ? parts[0] : undefined;
   return only?.type === "text" ? only.text : parts;
-}
-
-function plainText(content: string | RequestContentBlock[]): string {
-  if (typeof content === "string") return content;
-  return content
-    .flatMap((block) => (block.type === "text" && block.text !== "" ? [block.text] : []))
-    .join("\n\n");
 }
 
 function assertNever(value: never): never {

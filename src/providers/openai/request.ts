@@ -4,6 +4,7 @@
 import { fragment, JsonBytes, openObject } from "../../core/json-bytes.js";
 import type { AttemptContext, BodyContext, UpstreamRequest } from "../../core/provider.js";
 import type { MessagesRequest } from "../../protocol/anthropic/request-schema.js";
+import { toolsInEffect } from "../../protocol/anthropic/tool-changes.js";
 import { maxTokensMember } from "./max-tokens-member.js";
 import { toChatMessages } from "./messages.js";
 import type { OpenAIOptions } from "./options.js";
@@ -82,7 +83,7 @@ export function buildChatBody(
   if (typeof request.temperature === "number") body.temperature = request.temperature;
   if (typeof request.top_p === "number") body.top_p = request.top_p;
   // stop_sequences are not sent: the core detects them itself (and reports `stop_sequence`).
-  const tools = toChatTools(request.tools);
+  const tools = toChatTools(toolsInEffect(request));
   if (tools.length > 0) {
     body.tools = tools;
     Object.assign(body, toChatToolChoice(request.tool_choice));
