@@ -32,6 +32,7 @@ import {
   startFakeOpenAI,
   textStream,
 } from "../fakes/openai.js";
+import { seededRandom } from "../helpers/seeded-random.js";
 import {
   geminiProvider,
   getStatus,
@@ -53,18 +54,6 @@ const CONCURRENCY = 32;
 /** A request still unanswered after this long counts as hung. */
 const CLIENT_TIMEOUT_MS = 20_000;
 const GC_SAMPLE_EVERY = 200;
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with the same mix. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Picks a name by weight. */
 function pick<T extends string>(random: () => number, weights: Record<T, number>): T {
@@ -225,7 +214,7 @@ describe("soak", () => {
     const fakeA = await startFakeGemini({
       hangMaxMs: 3_000,
       handler: (() => {
-        const random = prng(0xc0ffee);
+        const random = seededRandom(0xc0ffee);
         return (req) => {
           countKey(`gemA:${req.apiKey}`);
           return geminiFault(random, geminiCounts, req.body);
@@ -235,14 +224,14 @@ describe("soak", () => {
     const fakeB = await startFakeGemini({
       hangMaxMs: 3_000,
       handler: (() => {
-        const random = prng(0xbeef);
+        const random = seededRandom(0xbeef);
         return (req) => {
           countKey(`gemB:${req.apiKey}`);
           return geminiFault(random, geminiCounts, req.body);
         };
       })(),
     });
-    const oaiRandom = prng(0xface);
+    const oaiRandom = seededRandom(0xface);
     const oai = await startFakeOpenAI({
       maxStallMs: 3_000,
       defaultScript: () => {
@@ -287,7 +276,7 @@ describe("soak", () => {
       },
     });
 
-    const clientRandom = prng(0x5eed);
+    const clientRandom = seededRandom(0x5eed);
     const outcomes = new Map<string, number>();
     const tally = (k: string) => outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
     const latencies: number[] = [];

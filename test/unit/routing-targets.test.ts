@@ -2,21 +2,10 @@ import { describe, expect, it } from "vitest";
 import { routeSchema } from "../../src/config/schema.js";
 import { RouteTable } from "../../src/routing/resolve-route.js";
 import { compileTargets, orderTargets, parseDirectTarget } from "../../src/routing/targets.js";
-
-/** mulberry32: a small seeded PRNG so weighted choices are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { seededRandom } from "../helpers/seeded-random.js";
 
 const route = (targets: unknown[]) =>
-  new RouteTable([routeSchema.parse({ name: "r", targets })], { random: seeded(42) });
+  new RouteTable([routeSchema.parse({ name: "r", targets })], { random: seededRandom(42) });
 const order = (table: RouteTable) =>
   table.resolve({ model: "m" })?.targets.map((t) => `${t.provider}/${t.model}`) ?? [];
 

@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeUtf8, encodeUtf8 } from "../../src/core/utf8.js";
-
-/** mulberry32: seeded, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../helpers/seeded-random.js";
 
 // Every UTF-8 length class, the byte-order mark, NUL, a noncharacter, a combining mark.
 const ALPHABET = [
@@ -43,7 +32,7 @@ const LENGTHS = [0, 1, 100, 2047, 2048, 2049, 5000, 70_000];
 
 describe("utf8: the fast conversions give exactly Node's results", () => {
   it("round-trips text of every kind and size", () => {
-    const random = rng(7);
+    const random = seededRandom(7);
     for (const length of LENGTHS) {
       for (const alphabet of [ALPHABET, ["a", "b", " ", "{"], ["漢", "😀"]]) {
         const s = text(random, length, alphabet);
@@ -55,7 +44,7 @@ describe("utf8: the fast conversions give exactly Node's results", () => {
   });
 
   it("decodes invalid UTF-8 as Node does (U+FFFD), and encodes lone surrogates as Node does", () => {
-    const random = rng(11);
+    const random = seededRandom(11);
     for (const length of LENGTHS) {
       const bytes = Buffer.alloc(length);
       for (let i = 0; i < length; i++) bytes[i] = Math.floor(random() * 256);
