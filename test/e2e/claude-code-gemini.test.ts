@@ -5,9 +5,10 @@
  *
  * Runs as root, so tools are allowed with `--allowedTools Bash,Write` (fixtures/README.md).
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PNG } from "pngjs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/server.js";
 import {
@@ -18,12 +19,14 @@ import {
 } from "../fakes/gemini.js";
 import { type ClaudeRun, runClaude } from "../helpers/claude-cli.js";
 import { startTestGateway } from "../helpers/gateway.js";
+import { makeGif } from "../helpers/gif.js";
 import {
   callingModelTurns,
   callParts,
   declaredFunctions,
   geminiBody,
   lastFunctionResponses,
+  lastUserContent,
   mainAgentRequests,
   partsOf,
 } from "./gemini-body.js";
@@ -164,6 +167,47 @@ describe("Claude Code CLI → ccgate → Gemini (fake)", () => {
       expect(call?.functionCall).toMatchObject({ id: callId, name: "Write", args: { file_path: file } });
       expect(call?.thoughtSignature).toBeDefined();
       expect(fake.isIssuedSignature(DEFAULT_TARGET, call?.thoughtSignature ?? "")).toBe(true);
+      expectNoUpstreamFailure(fake);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "reads a GIF with the Read tool: Gemini, which refuses GIF, gets the image as a PNG",
+    async () => {
+      const marker = "E2E-GIF-3b71";
+      const cwd = workDir();
+      const file = join(cwd, "dot.gif");
+      // 4 × 4, red with one blue pixel: small enough that Claude Code sends it as it is.
+      const pixels = new Array(16).fill(0);
+      pixels[5] = 1;
+      writeFileSync(file, makeGif(4, 4, [0xff0000, 0x0000ff], [{ pixels }]));
+      const { fake, gateway } = await start(
+        agent(
+          {
+            model: DEFAULT_TARGET,
+            steps: [[{ id: "fc_read_gif", name: "Read", args: { file_path: file } }]],
+            finalText: "It is a red square with a blue dot.",
+          },
+          marker,
+        ),
+      );
+
+      const run = await claude(gateway, `Look at dot.gif. (${marker})`, cwd);
+
+      expect(run.result?.result).toContain("a red square with a blue dot");
+      const followUp = mainAgentRequests(fake.requests, DEFAULT_TARGET, marker).find(
+        (r) => lastFunctionResponses(geminiBody(r)).length > 0,
+      );
+      expect(followUp).toBeDefined();
+      if (followUp === undefined) return;
+      const blobs = partsOf(lastUserContent(geminiBody(followUp))).flatMap((p) =>
+        p.inlineData ? [p.inlineData] : [],
+      );
+      expect(blobs.map((b) => b.mimeType)).toEqual(["image/png"]);
+      const png = PNG.sync.read(Buffer.from(blobs[0]?.data ?? "", "base64"));
+      expect([png.width, png.height]).toEqual([4, 4]);
+      expect([...png.data.subarray(5 * 4, 5 * 4 + 4)]).toEqual([0, 0, 255, 255]);
       expectNoUpstreamFailure(fake);
     },
     TEST_TIMEOUT_MS,
