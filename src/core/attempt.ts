@@ -43,12 +43,15 @@ export async function open(
       else emit(held, batch);
       if (!batch.some(commits)) continue;
       live = new LiveAttempt(attempt, admission, outcomes(options), timeout, response, batches, held);
+      live.committedProbe();
       live.saw(batch);
       return live;
     }
   } catch (err) {
     const error = asGatewayError(err, options.signal, timeout);
-    if (error.code === "CLIENT_ABORTED") throw error;
+    // The client went away or the server is shutting down: not the upstream's failure (no
+    // breaker, no cooldown — a restart must not open breakers shared through Redis).
+    if (options.signal.aborted) throw error;
     return error;
   } finally {
     if (live === undefined) {
@@ -97,6 +100,15 @@ export class LiveAttempt {
     if (!this.succeeded && batch.some(isMessageStop)) this.succeed();
   }
 
+  /**
+   * A half-open breaker's probe that reached content closes the breaker now, not at
+   * `message_stop`: while it streams (minutes, in a long turn) every other request to that
+   * upstream would be refused. A later break is still recorded as a failure.
+   */
+  committedProbe(): void {
+    if (this.admission.probe) this.options.guard.probeCommitted?.(this.attempt);
+  }
+
   /** The stream ended cleanly (decoders throw on a truncated one). */
   succeed(): void {
     if (this.succeeded) return;
@@ -108,7 +120,8 @@ export class LiveAttempt {
   failed(err: unknown): GatewayError {
     const { options } = this;
     const error = asGatewayError(err, options.signal, this.timeout);
-    if (error.code !== "CLIENT_ABORTED" && !this.succeeded)
+    // As before the commit point: an abort by the client or by a shutdown is nobody's failure.
+    if (!options.signal.aborted && !this.succeeded)
       options.guard.onFailure(this.attempt, this.admission, error, options.session);
     return error;
   }

@@ -2,7 +2,9 @@
  * Failure → action (issue: resilience §2). Configured rules (provider first, then global) win;
  * otherwise the class decides:
  * - transient (connect/reset, timeouts, 5xx, UNAVAILABLE, overloaded): retry the same key with
- *   backoff, then move on; counts against the breaker;
+ *   backoff, then move on; counts against the breaker. An upstream that hung (no answer, or
+ *   silence before any content, for its whole deadline) is not tried again: the next target is,
+ *   while the attempt budget still has room for it;
  * - rate_limit (429, RESOURCE_EXHAUSTED): rest the key until Retry-After / RetryInfo (else
  *   exponential from `rateLimitBaseMs`), next key at once;
  * - auth (401/403, invalid key): rest the key for `authCooldownMs`, next key;
@@ -37,10 +39,18 @@ export function classifyFailure(
   };
 }
 
+/** Deadlines that ran out: waiting as long again on the same upstream would spend the budget. */
+const HUNG = new Set(["UPSTREAM_FIRST_BYTE_TIMEOUT", "UPSTREAM_IDLE_TIMEOUT", "ATTEMPT_BUDGET_SPENT"]);
+
 function defaultDecision(error: GatewayError, options: ResilienceOptions, n: number): FailureDecision {
   switch (error.class) {
     case "transient":
-      return { action: "retry_same", cooldownMs: undefined, countsForBreaker: true, disablesKey: false };
+      return {
+        action: HUNG.has(error.code) ? "next_target" : "retry_same",
+        cooldownMs: undefined,
+        countsForBreaker: true,
+        disablesKey: false,
+      };
     case "rate_limit": {
       const backoff = Math.min(options.rateLimitBaseMs * 2 ** Math.max(0, n - 1), options.rateLimitMaxMs);
       const cooldownMs = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff;

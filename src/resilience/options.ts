@@ -29,8 +29,12 @@ export const resilienceSchema = z
   .strictObject({
     /** Attempts per request before giving up (all targets × keys × retries together). */
     maxAttempts: z.number().int().min(1).max(50).default(8),
-    /** Time allowed to find an upstream that answers (before the first content reaches the client). */
-    attemptBudgetMs: z.number().int().positive().default(120_000),
+    /**
+     * Time allowed to find an upstream that answers (before the first content reaches the
+     * client); an attempt still waiting when it runs out is stopped. Longer than the default
+     * first-byte deadline (120 s), so a hung primary still leaves time for a fallback.
+     */
+    attemptBudgetMs: z.number().int().positive().default(300_000),
     /** Extra tries of the same key after a transient failure before moving on. */
     transientRetries: z.number().int().min(0).max(5).default(1),
     /** Backoff base for those retries (doubles, ±25 % jitter, capped at 4 s). */
