@@ -42,7 +42,7 @@ export interface AttemptGuard {
    * A half-open probe reached its commit point: the upstream answers again, so the breaker may
    * close now (the attempt's slots stay held until `onSuccess` / `onFailure`).
    */
-  probeCommitted?(attempt: Attempt): void;
+  probeCommitted(attempt: Attempt): void;
   onFailure(
     attempt: Attempt,
     admission: Admission,
@@ -162,7 +162,9 @@ class AttemptRunner implements Bodies {
   async commit(signal: AbortSignal, timeout: { readonly aborted: boolean }): Promise<LiveAttempt> {
     this.signal = signal;
     this.timeout = timeout;
-    this.budget = linkedSignal(signal, Math.max(0, this.deadline - Date.now()));
+    // The budget's own length, not what is left of it (a few µs less): timers of one duration
+    // share one list in Node, a distinct duration per request costs a list and a heap insert.
+    this.budget = linkedSignal(signal, this.options.budgetMs);
     try {
       const live = await this.firstToCommit();
       this.budget.clearDeadline();

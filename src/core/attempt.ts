@@ -106,7 +106,7 @@ export class LiveAttempt {
    * upstream would be refused. A later break is still recorded as a failure.
    */
   committedProbe(): void {
-    if (this.admission.probe) this.options.guard.probeCommitted?.(this.attempt);
+    if (this.admission.probe) this.options.guard.probeCommitted(this.attempt);
   }
 
   /** The stream ended cleanly (decoders throw on a truncated one). */

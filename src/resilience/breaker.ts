@@ -5,6 +5,11 @@
  * window holds a minimum number of requests. After its open period the next caller gets the one
  * probe (`tryPass` → "probe"); everyone else is still rejected until that probe reports. A good
  * probe closes the breaker; a bad one re-opens it for longer (doubling, capped).
+ * A background health check (src/resilience/prober.ts) can only end an open period early
+ * (`admitTrialEarly`): the trial is still a real request. Once such an early trial fails, the
+ * check evidently does not predict real traffic for this slot (e.g. Gemini's metadata answering
+ * while generation is overloaded), so it is ignored until the breaker closes and the doubling
+ * periods run their course.
  * Only failures that say something about the upstream's health count (transient ones); rate
  * limits and rejected keys have their own cooldowns.
  */
@@ -44,6 +49,10 @@ export class CircuitBreaker {
   private openUntil = 0;
   private openFor: number;
   private probeTaken = false;
+  /** This open period was ended early by a background check (`admitTrialEarly`). */
+  private earlyTrial = false;
+  /** An early trial failed: background checks do not shorten open periods until it closes. */
+  private checksDistrusted = false;
   /** Outcomes per tenth of the window: [bucket start, successes, failures]. */
   private readonly buckets: [number, number, number][] = [];
 
@@ -89,6 +98,15 @@ export class CircuitBreaker {
     this.probeTaken = false;
   }
 
+  /**
+   * The half-open trial reached its first content: the upstream answers again, so the breaker
+   * closes now rather than when that answer ends (minutes, in a long turn, during which every
+   * other request would be refused). Its final outcome is still recorded when it ends.
+   */
+  trialAnswered(): void {
+    if (this.stateValue === "half_open" && this.probeTaken) this.close();
+  }
+
   onSuccess(): void {
     this.record(true);
     this.consecutive = 0;
@@ -99,6 +117,7 @@ export class CircuitBreaker {
     this.record(false);
     this.consecutive++;
     if (this.stateValue === "half_open") {
+      if (this.earlyTrial) this.checksDistrusted = true;
       this.openFor = Math.min(this.openFor * 2, this.options.maxOpenMs);
       this.open();
       return;
@@ -107,7 +126,21 @@ export class CircuitBreaker {
     if (this.consecutive >= this.options.consecutiveFailures || this.ratioTripped()) this.open();
   }
 
-  /** Forget everything (a background probe proved the upstream healthy). */
+  /**
+   * A background check found the upstream answering: end the open period now, so the next
+   * caller gets the half-open trial. Never closes the breaker (a metadata answer does not prove
+   * generation works) and keeps the doubled period for the trial's failure. No-op unless open
+   * and still waiting, or after an early trial failed (see the class comment). Not mirrored to
+   * other instances: each keeps its own period (or runs its own checks). True when it applied.
+   */
+  admitTrialEarly(): boolean {
+    if (this.stateValue !== "open" || this.now() >= this.openUntil || this.checksDistrusted) return false;
+    this.openUntil = this.now();
+    this.earlyTrial = true;
+    return true;
+  }
+
+  /** Forget everything (closed, empty window, base open period). */
   reset(): void {
     this.close();
     this.buckets.length = 0;
@@ -123,6 +156,7 @@ export class CircuitBreaker {
     this.stateValue = "open";
     this.openUntil = reopensAt;
     this.probeTaken = false;
+    this.earlyTrial = false;
   }
 
   /** Another instance closed this breaker (its probe or a request succeeded). Does not notify. */
@@ -134,6 +168,7 @@ export class CircuitBreaker {
     this.stateValue = "open";
     this.openUntil = this.now() + this.openFor;
     this.probeTaken = false;
+    this.earlyTrial = false;
     this.onTransition?.("open", this.openUntil);
   }
 
@@ -143,6 +178,8 @@ export class CircuitBreaker {
     this.consecutive = 0;
     this.openFor = this.options.openMs;
     this.probeTaken = false;
+    this.earlyTrial = false;
+    this.checksDistrusted = false;
     if (notify && was !== "closed") this.onTransition?.("closed", 0);
   }
 

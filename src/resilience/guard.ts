@@ -11,6 +11,15 @@ import type { Release } from "./limiter.js";
 import type { FailureRule } from "./options.js";
 import { type ResilienceState, slotId } from "./slots.js";
 
+/**
+ * The wait suggested to callers refused while a half-open trial is in flight. The breaker has no
+ * reopening time then (`reopensAt` is 0), but the trial settles at its commit point, usually
+ * within seconds, after which the slot is closed or re-opened with a real time. A few seconds
+ * keeps Claude Code retrying soon (it honours integer-second retry-after and gives up at once
+ * above ~60 s) without hammering a slot whose verdict is not in yet.
+ */
+export const HALF_OPEN_RETRY_MS = 5_000;
+
 /** An admission whose release also hands back a half-open probe that never reported. */
 class GuardAdmission implements Admission {
   settled = false;
@@ -49,8 +58,7 @@ export class ResilienceGuard implements AttemptGuard {
     if (refusal !== undefined) return refusal;
     const slot = this.state.slot(slotId(attempt));
     const verdict = slot.breaker.tryPass();
-    if (verdict === "reject")
-      return { refused: "open", retryAfterMs: slot.breaker.reopensAt - this.state.now() };
+    if (verdict === "reject") return { refused: "open", retryAfterMs: this.openWait(slot.breaker) };
     const release = this.takeLimits(attempt);
     if (release === undefined) {
       if (verdict === "probe") slot.breaker.releaseProbe();
@@ -108,6 +116,10 @@ export class ResilienceGuard implements AttemptGuard {
       this.state.bindSession(session, slotId(attempt));
   }
 
+  probeCommitted(attempt: Attempt): void {
+    this.state.slot(slotId(attempt)).breaker.trialAnswered();
+  }
+
   onFailure(
     attempt: Attempt,
     admission: Admission,
@@ -144,6 +156,12 @@ export class ResilienceGuard implements AttemptGuard {
     if (session !== undefined && this.state.affinity.lookup(session) === id)
       this.state.releaseSession(session);
     return { action: decision.action };
+  }
+
+  /** Time until a refusing breaker may admit this slot again: always positive. */
+  private openWait(breaker: CircuitBreaker): number {
+    const left = breaker.reopensAt - this.state.now();
+    return breaker.state === "open" && left > 0 ? left : HALF_OPEN_RETRY_MS;
   }
 
   /** Cooling or disabled → a refusal with the time left. */

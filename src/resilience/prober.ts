@@ -2,8 +2,16 @@
  * Background recovery probes and start-up warm-up (issue: resilience §4).
  *
  * On a schedule, every slot whose breaker is open or whose key was rejected is checked with the
- * provider's cheap probe request (a models lookup, a token count); a healthy answer resets its
- * breaker and cooldown so traffic returns without waiting for a user request to gamble on it.
+ * provider's cheap probe request (a models lookup, a token count). What a healthy answer proves
+ * differs by cause:
+ * - a rejected key (401/403): the probe goes through the same authentication as generation, so
+ *   an accepted probe restores the key at once;
+ * - an open breaker: it only proves the upstream is reachable, not that generation works (Gemini
+ *   commonly fails generation while `models.get` answers), so the breaker merely moves to
+ *   half-open early and the next real request is the one trial that closes or re-opens it
+ *   (`CircuitBreaker.admitTrialEarly`);
+ * - a rate-limit or rule cooldown: untouched; a metadata call says nothing about generation quota
+ *   or the upstream's Retry-After.
  * At start-up each (target, key) is probed once, which also opens its connection pool.
  */
 import { credentialOf } from "../core/attempt.js";
@@ -64,7 +72,7 @@ export class Prober {
     await this.probeAll(this.allSlots());
   }
 
-  /** One probe; a healthy answer resets the slot (and re-enables its key). */
+  /** One probe; a healthy answer re-enables its key and lets an open breaker try a request. */
   async probe(attempt: Attempt): Promise<ProbeResult> {
     const build = attempt.upstream.provider.probe;
     if (build === undefined) return "skipped";
@@ -87,12 +95,7 @@ export class Prober {
       if (status === 0 || status >= 500 || status === 429) return "unhealthy";
     }
     // Reached the upstream and the key was accepted (a 404/400 on the probe path still proves both).
-    const health = this.state.slots.get(slotId(attempt));
-    health?.breaker.reset();
-    if (health !== undefined) {
-      this.state.clearCooldown(slotId(attempt));
-      health.consecutiveRateLimits = 0;
-    }
+    this.state.slots.get(slotId(attempt))?.breaker.admitTrialEarly();
     if (attempt.key !== undefined) this.state.enableKey(attempt.key.id);
     return "healthy";
   }

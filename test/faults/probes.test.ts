@@ -1,7 +1,9 @@
 /**
- * Background recovery probes (issue 4): a successful probe resets an open breaker and restores
- * a key the upstream had rejected once it is accepted again; start-up warm-up disables a bad key
- * before any user request. Probes answer 200 here, as Google's `models.get` does.
+ * Background recovery probes (issue 4): a successful probe lets an open breaker go half-open
+ * early (a real request is still the trial that closes it, and once a trial failed probes stop
+ * shortening it) and restores a key the upstream had rejected once it is accepted again;
+ * start-up warm-up disables a bad key before any user request. Probes answer 200 here, as
+ * Google's `models.get` does, even while generation fails.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { startFakeGemini, unavailable } from "../fakes/gemini.js";
@@ -27,7 +29,7 @@ const BAD = "AIzaFakeBadKey-0123456789abcdefBAD9";
 const OAI = "sk-fake-openai-key-0123456789abcdefWXYZ";
 
 describe("background recovery probes", () => {
-  it("a successful probe resets an open breaker; traffic returns without a user request gambling on it", async () => {
+  it("a successful probe lets an open breaker try one real request early; its success closes it", async () => {
     let failing = true;
     const fake = await startFakeGemini({ handler: () => (failing ? unavailable() : undefined) });
     const oai = await startFakeOpenAI({ defaultScript: () => textStream("backup") });
@@ -38,7 +40,7 @@ describe("background recovery probes", () => {
       targets: ["gem/gemini-2.5-pro", "oai/gpt-fake"],
       resilience: {
         transientRetries: 0,
-        // Open for a minute: only a probe can close it within this test.
+        // Open for a minute: only a probe can shorten it within this test.
         breaker: { consecutiveFailures: 2, openMs: 60_000 },
         probe: { enabled: true, intervalMs: 150, warmup: false, timeoutMs: 2_000 },
       },
@@ -48,16 +50,61 @@ describe("background recovery probes", () => {
     await client.messages.create(ask());
     const slot = async () =>
       (await getStatus(gateway)).status.targets.find((t) => t.slot === "gem/gemini-2.5-pro#1");
-    expect(await slot()).toMatchObject({ breaker: "open", state: "open" });
+    expect((await slot())?.breaker).not.toBe("closed");
     expect(geminiHits(fake)).toBe(2);
 
     failing = false;
-    await waitFor(async () => (await slot())?.breaker === "closed", 3_000, "the probe to close the breaker");
-    // The probe used the cheap model lookup, not a generation.
+    await waitFor(async () => (await slot())?.breaker === "half_open", 3_000, "the probe to half-open it");
+    // The probe used the cheap model lookup, not a generation, and did not close the breaker.
     expect(fake.requests.some((r) => r.action === "getModel" && r.apiKey === GOOD)).toBe(true);
     expect(geminiHits(fake)).toBe(2);
+    await sleep(400);
+    expect((await slot())?.breaker).toBe("half_open");
+    // The next real request is the trial; its success closes the breaker.
     const res = await postRaw(gateway, { ...ask(), stream: true });
     expect(res.headers.get("x-ccgate-target")).toBe("gem/gemini-2.5-pro");
+    expect(geminiHits(fake)).toBe(3);
+    expect((await slot())?.breaker).toBe("closed");
+  });
+
+  it("generation failing while metadata answers: probes never close the breaker, and stop shortening it once a trial failed", async () => {
+    // Gemini's common failure: generation overloaded, `models.get` fine.
+    const fake = await startFakeGemini({ handler: () => unavailable() });
+    const oai = await startFakeOpenAI({ defaultScript: () => textStream("backup") });
+    onCleanup(() => fake.close());
+    onCleanup(() => oai.close());
+    const gateway = await startFaultGateway({
+      providers: [geminiProvider("gem", fake, [GOOD]), openaiProvider("oai", oai, [OAI])],
+      targets: ["gem/gemini-2.5-pro", "oai/gpt-fake"],
+      resilience: {
+        transientRetries: 0,
+        breaker: { consecutiveFailures: 2, openMs: 60_000 },
+        probe: { enabled: true, intervalMs: 100, warmup: false, timeoutMs: 2_000 },
+      },
+    });
+    const slot = async () =>
+      (await getStatus(gateway)).status.targets.find((t) => t.slot === "gem/gemini-2.5-pro#1");
+    const target = async () =>
+      (await postRaw(gateway, { ...ask(), stream: true })).headers.get("x-ccgate-target");
+    expect(await target()).toBe("oai/gpt-fake");
+    expect(await target()).toBe("oai/gpt-fake");
+    expect(geminiHits(fake)).toBe(2);
+
+    await waitFor(async () => (await slot())?.breaker === "half_open", 3_000, "the probe to half-open it");
+    // One request is the trial; it fails and the backup serves it.
+    expect(await target()).toBe("oai/gpt-fake");
+    expect(geminiHits(fake)).toBe(3);
+    expect((await slot())?.breaker).toBe("open");
+
+    // Many probe rounds later (all answering 200) it is still open and gets no traffic.
+    const probesBefore = fake.requests.filter((r) => r.action === "getModel").length;
+    await waitFor(
+      () => fake.requests.filter((r) => r.action === "getModel").length >= probesBefore + 4,
+      3_000,
+      "more probe rounds",
+    );
+    expect((await slot())?.breaker).toBe("open");
+    for (let i = 0; i < 4; i++) expect(await target()).toBe("oai/gpt-fake");
     expect(geminiHits(fake)).toBe(3);
   });
 

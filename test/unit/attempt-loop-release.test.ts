@@ -109,6 +109,7 @@ const guard = (onFailure: ReturnType<AttemptGuard["onFailure"]>["action"]): Atte
   admit: () => ({ probe: false, release: () => {}, startedAt: Date.now() }),
   waitForRoom: async () => undefined,
   onSuccess: () => {},
+  probeCommitted: () => {},
   onFailure: () => ({ action: onFailure }),
 });
 
