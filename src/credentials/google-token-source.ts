@@ -10,6 +10,11 @@
  * (./token-cache.ts). The library's own early refresh uses the same margin, so when the cache
  * asks for a new token the library really fetches one instead of returning its cached copy.
  *
+ * Each refresh is bounded (./token-cache.ts `DEFAULT_REFRESH_TIMEOUT_MS`): the library's HTTP
+ * client gets the same timeout per request (gaxios has none by default), and when the cache gives
+ * up first, the client is dropped. The library shares one in-flight exchange per client, so a
+ * client still holding the stuck one would hand it to the next refresh; a new client starts clean.
+ *
  * `tokenUrl` redirects the exchange (tests use a local fake endpoint). google-auth-library 10
  * hard-codes `https://oauth2.googleapis.com/token` in its JWT flow and ignores `token_uri`, so the
  * redirect is a request interceptor on the library's HTTP client. The assertion's `aud` stays
@@ -28,7 +33,12 @@ function authLibrary(): Promise<AuthLibrary> {
 import { GatewayError } from "../core/errors.js";
 import type { TokenSource } from "../core/upstream.js";
 import { readServiceAccountKey } from "./google-credentials-file.js";
-import { cachedTokenSource, DEFAULT_REFRESH_MARGIN_MS, type FetchedToken } from "./token-cache.js";
+import {
+  cachedTokenSource,
+  DEFAULT_REFRESH_MARGIN_MS,
+  DEFAULT_REFRESH_TIMEOUT_MS,
+  type FetchedToken,
+} from "./token-cache.js";
 
 /** The scope Vertex AI needs. */
 export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
@@ -44,6 +54,8 @@ export interface GoogleTokenSourceOptions {
   scopes?: string[];
   /** Refresh this long before expiry; default 60 s. */
   refreshMarginMs?: number;
+  /** Give up on a token refresh after this long; default 30 s (tests use less). */
+  refreshTimeoutMs?: number;
 }
 
 export interface GoogleTokenSource extends TokenSource {
@@ -59,52 +71,57 @@ export interface GoogleTokenSource extends TokenSource {
 export function createGoogleTokenSource(options: GoogleTokenSourceOptions = {}): GoogleTokenSource {
   const scopes = options.scopes ?? [CLOUD_PLATFORM_SCOPE];
   const refreshMarginMs = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
+  const refreshTimeoutMs = options.refreshTimeoutMs ?? DEFAULT_REFRESH_TIMEOUT_MS;
   const clientOptions = (lib: AuthLibrary) => ({
-    transporter: transporterFor(lib.gaxios, options.tokenUrl),
+    transporter: transporterFor(lib.gaxios, options.tokenUrl, refreshTimeoutMs),
     eagerRefreshThresholdMillis: refreshMarginMs,
   });
   const endpoint = options.tokenUrl ?? GOOGLE_TOKEN_URL;
+  const cacheOptions = { refreshMarginMs, refreshTimeoutMs, issuer: `token endpoint ${endpoint}` };
 
   if (options.credentialsFile !== undefined) {
     // Read now: a missing or broken key file is a start-up error naming the file.
     const key = readServiceAccountKey(options.credentialsFile);
     let client: AuthClient | undefined;
     const account = `service account ${key.clientEmail}`;
-    const source = cachedTokenSource(
-      async () => {
-        const lib = await authLibrary();
-        client ??= new lib.JWT({
-          email: key.clientEmail,
-          key: key.privateKey,
-          ...(key.privateKeyId === undefined ? {} : { keyId: key.privateKeyId }),
-          scopes,
-          ...clientOptions(lib),
-        });
-        return fetchToken(client, endpoint, lib.gaxios);
-      },
-      { refreshMarginMs },
-    );
+    const source = cachedTokenSource(async (signal) => {
+      const lib = await authLibrary();
+      client ??= new lib.JWT({
+        email: key.clientEmail,
+        key: key.privateKey,
+        ...(key.privateKeyId === undefined ? {} : { keyId: key.privateKeyId }),
+        scopes,
+        ...clientOptions(lib),
+      });
+      const jwt = client;
+      onAbandoned(signal, () => {
+        if (client === jwt) client = undefined;
+      });
+      return fetchToken(jwt, endpoint, lib.gaxios);
+    }, cacheOptions);
     return { account, getToken: (signal) => source.getToken(signal) };
   }
 
   let auth: InstanceType<AuthLibrary["GoogleAuth"]> | undefined;
   const account = "application default credentials";
-  const source = cachedTokenSource(
-    async () => {
-      const lib = await authLibrary();
-      auth ??= new lib.GoogleAuth({ scopes, clientOptions: clientOptions(lib) });
-      let client: AuthClient;
-      try {
-        client = await auth.getClient();
-      } catch (err) {
-        const hint =
-          'set options.credentialsFile to a service-account key, or run "gcloud auth application-default login"';
-        throw new Error(`${messageOf(err)} (${hint})`, { cause: err });
-      }
-      return fetchToken(client, endpoint, lib.gaxios);
-    },
-    { refreshMarginMs },
-  );
+  const source = cachedTokenSource(async (signal) => {
+    const lib = await authLibrary();
+    auth ??= new lib.GoogleAuth({ scopes, clientOptions: clientOptions(lib) });
+    const adc = auth;
+    // The GoogleAuth instance caches its client: dropping it drops the client too.
+    onAbandoned(signal, () => {
+      if (auth === adc) auth = undefined;
+    });
+    let client: AuthClient;
+    try {
+      client = await adc.getClient();
+    } catch (err) {
+      const hint =
+        'set options.credentialsFile to a service-account key, or run "gcloud auth application-default login"';
+      throw new Error(`${messageOf(err)} (${hint})`, { cause: err });
+    }
+    return fetchToken(client, endpoint, lib.gaxios);
+  }, cacheOptions);
   return { account, getToken: (signal) => source.getToken(signal) };
 }
 
@@ -152,9 +169,22 @@ function classify(err: unknown, message: string, gaxios: typeof GaxiosModule): E
   return new Error(message, { cause: err });
 }
 
-/** The library's HTTP client, with token exchanges redirected to `tokenUrl` when one is set. */
-function transporterFor(gaxios: typeof GaxiosModule, tokenUrl: string | undefined): GaxiosModule.Gaxios {
-  const transporter = new gaxios.Gaxios();
+/** Run `drop` when the cache abandons this refresh (its deadline passed). */
+function onAbandoned(signal: AbortSignal, drop: () => void): void {
+  if (signal.aborted) drop();
+  else signal.addEventListener("abort", drop, { once: true });
+}
+
+/**
+ * The library's HTTP client: a timeout on every request (gaxios has none by default), and token
+ * exchanges redirected to `tokenUrl` when one is set.
+ */
+function transporterFor(
+  gaxios: typeof GaxiosModule,
+  tokenUrl: string | undefined,
+  timeoutMs: number,
+): GaxiosModule.Gaxios {
+  const transporter = new gaxios.Gaxios({ timeout: timeoutMs });
   if (tokenUrl === undefined) return transporter;
   const target = new URL(tokenUrl);
   transporter.interceptors.request.add({

@@ -20,9 +20,20 @@ import { registerStatusRoute } from "./status-route.js";
 
 export const VERSION = "0.1.0";
 
-/** Paths any client may call without the gateway token (probes Claude Code makes, health). */
+/**
+ * Paths any client may call without the gateway token (probes Claude Code makes, health).
+ * Claude Code's telemetry batches (protocol.md E.1) are answered (204, or 404 for `v2`) rather
+ * than refused: a 401 there is log noise, and the gateway keeps none of it.
+ */
 // `/dashboard` is a page without data: its `/api/*` calls still need the token.
-const OPEN_PATHS = new Set(["/", "/health", "/api/hello", "/dashboard"]);
+const OPEN_PATHS = new Set([
+  "/",
+  "/health",
+  "/api/hello",
+  "/api/event_logging/batch",
+  "/api/event_logging/v2/batch",
+  "/dashboard",
+]);
 
 export interface AppOptions {
   logger?: FastifyServerOptions["logger"];

@@ -74,7 +74,10 @@ export function registerCountTokensRoute(
         tracker.attempts = 1;
         tracker.usage({ input_tokens });
         tracker.finish(200, undefined);
-        return reply.header("x-ccgate-count-source", "upstream").send({ input_tokens });
+        return reply
+          .header("request-id", requestId)
+          .header("x-ccgate-count-source", "upstream")
+          .send({ input_tokens });
       } catch (err) {
         req.log.warn(
           { err: toGatewayError(err).message },
@@ -85,6 +88,10 @@ export function registerCountTokensRoute(
     const input_tokens = estimateInputTokens(parsed);
     tracker.usage({ input_tokens });
     tracker.finish(200, undefined);
-    return reply.header("x-ccgate-count-source", "estimate").send({ input_tokens });
+    // The SDK reads `request-id` as `requestID` on successes too (protocol.md C.1).
+    return reply
+      .header("request-id", requestId)
+      .header("x-ccgate-count-source", "estimate")
+      .send({ input_tokens });
   });
 }
