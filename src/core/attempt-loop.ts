@@ -7,7 +7,7 @@
  */
 import type { MessagesRequest } from "../protocol/anthropic/request-schema.js";
 import { abortError, type Bodies, type LiveAttempt, open } from "./attempt.js";
-import { attemptBudgetSpent, GatewayError } from "./errors.js";
+import { GatewayError } from "./errors.js";
 import type { EventBatch } from "./event-batches.js";
 import { summarize } from "./summarize-failures.js";
 import { backoff, delay, linkedSignal } from "./timing.js";
@@ -123,7 +123,6 @@ async function* streamCommitted(runner: AttemptRunner, options: LoopOptions): As
       live.succeed();
     } finally {
       live.close();
-      runner.dispose();
     }
   } finally {
     dispose();
@@ -142,13 +141,6 @@ class AttemptRunner implements Bodies {
   // The request's signal and time limit, as `commit` receives them from the stream.
   private signal: AbortSignal;
   private timeout: { readonly aborted: boolean } = NOT_TIMED_OUT;
-  /**
-   * What attempts run on: the request's signal, also aborted when the budget runs out. Without
-   * it an attempt that hangs before its commit point (no headers, or headers then silence) runs
-   * to its own first-byte or idle deadline, which may be longer than the whole budget, and no
-   * other target is tried. After the commit point only its link to the request remains.
-   */
-  private budget: ReturnType<typeof linkedSignal> | undefined;
 
   constructor(
     private request: MessagesRequest | undefined,
@@ -162,25 +154,12 @@ class AttemptRunner implements Bodies {
   async commit(signal: AbortSignal, timeout: { readonly aborted: boolean }): Promise<LiveAttempt> {
     this.signal = signal;
     this.timeout = timeout;
-    // The budget's own length, not what is left of it (a few µs less): timers of one duration
-    // share one list in Node, a distinct duration per request costs a list and a heap insert.
-    this.budget = linkedSignal(signal, this.options.budgetMs);
     try {
-      const live = await this.firstToCommit();
-      this.budget.clearDeadline();
-      return live;
-    } catch (err) {
-      this.dispose();
-      throw err;
+      return await this.firstToCommit();
     } finally {
       this.request = undefined;
       this.bodies.clear();
     }
-  }
-
-  /** The committed stream ended (or none committed): let go of the request's signal. */
-  dispose(): void {
-    this.budget?.dispose();
   }
 
   /**
@@ -228,8 +207,6 @@ class AttemptRunner implements Bodies {
   /** One attempt with its same-key retries: the committed stream, or undefined to move on. */
   private async run(attempt: Attempt, first: Admission): Promise<LiveAttempt | undefined> {
     const { options, signal } = this;
-    const budget = this.budget;
-    if (budget === undefined) throw new Error("attempt loop: run before commit");
     let admission: Admission | Refusal = first;
     let corrected = false;
     for (let retry = 0; ; retry++) {
@@ -238,11 +215,9 @@ class AttemptRunner implements Bodies {
         return undefined;
       }
       options.onAttempt?.(attempt, ++this.tries);
-      const opened = await open(attempt, admission, this, options, budget.signal, this.timeout);
-      if (!(opened instanceof GatewayError)) return opened;
-      // Stopped by the budget, not by the upstream: say so (the upstream's view is an abort).
-      const result =
-        budget.timeout.aborted && !signal.aborted ? attemptBudgetSpent(options.budgetMs, opened) : opened;
+      // The budget bounds the attempt too (`open`): a hung upstream cannot outlast it.
+      const result = await open(attempt, admission, this, options, signal, this.timeout, this.deadline);
+      if (!(result instanceof GatewayError)) return result;
       // The provider corrected its next request (e.g. a learned max_tokens limit): once, at once,
       // not a failure of the upstream (no breaker, no cooldown, no transient retry used).
       if (!corrected && learnedFrom(attempt, result)) {
@@ -258,7 +233,7 @@ class AttemptRunner implements Bodies {
       const more =
         retry < options.transientRetries && this.tries < options.maxAttempts && Date.now() < this.deadline;
       if (outcome.action !== "retry_same" || !more) return undefined;
-      await delay(backoff(options.retryBaseMs, retry), budget.signal);
+      await delay(backoff(options.retryBaseMs, retry), signal);
       if (signal.aborted) throw abortError(options.signal, this.timeout);
       if (Date.now() >= this.deadline) return undefined;
       admission = options.guard.admit(attempt);

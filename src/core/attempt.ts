@@ -4,7 +4,14 @@
  */
 import { isContentEvent, type StreamEvent } from "../protocol/anthropic/types.js";
 import type { Admission, LoopOptions } from "./attempt-loop.js";
-import { clientAborted, GatewayError, requestTimedOut, toGatewayError, upstreamBroken } from "./errors.js";
+import {
+  attemptBudgetSpent,
+  clientAborted,
+  GatewayError,
+  requestTimedOut,
+  toGatewayError,
+  upstreamBroken,
+} from "./errors.js";
 import { type EventBatch, emit } from "./event-batches.js";
 import type { AttemptContext } from "./provider.js";
 import type { UpstreamResponse } from "./transport.js";
@@ -23,15 +30,33 @@ export async function open(
   options: LoopOptions,
   signal: AbortSignal,
   timeout: { readonly aborted: boolean },
+  /** The loop's attempt budget ends then (epoch ms): the attempt must commit before it. */
+  deadline: number,
 ): Promise<LiveAttempt | GatewayError> {
   let response: UpstreamResponse | undefined;
   let live: LiveAttempt | undefined;
+  let budgetTimer: ReturnType<typeof setTimeout> | undefined;
+  let budgetSpent = false;
   const commits = options.commitAtEnd === true ? isMessageStop : isContentEvent;
   try {
     const ctx = attemptContext(options, attempt, await credentialOf(attempt, signal));
     // A body that cannot be built (a request this upstream cannot take) fails this attempt only.
     const upstreamRequest = attempt.upstream.provider.buildRequest(ctx, bodies.bodyFor(attempt));
-    response = await attempt.upstream.transport.send(upstreamRequest, attempt.upstream.provider, signal);
+    // The transport's wait for headers ends with the budget at the latest (a hung upstream with
+    // a long first-byte deadline would outlast it, and no other target would be tried) …
+    response = await attempt.upstream.transport.send(
+      upstreamRequest,
+      attempt.upstream.provider,
+      signal,
+      deadline,
+    );
+    // … and so does the wait for content after them. A timer, not a signal: an abort controller
+    // per request cost ≈10 % of a small request's CPU.
+    const opened = response;
+    budgetTimer = setTimeout(() => {
+      budgetSpent = true;
+      opened.close();
+    }, deadline - Date.now());
     const batches = attempt.upstream.provider.decodeStream(response.body, ctx)[Symbol.asyncIterator]();
     // Before the commit point, events wait here (a failure now must stay invisible).
     let held: StreamEvent[] = [];
@@ -52,8 +77,9 @@ export async function open(
     // The client went away or the server is shutting down: not the upstream's failure (no
     // breaker, no cooldown — a restart must not open breakers shared through Redis).
     if (options.signal.aborted) throw error;
-    return error;
+    return budgetSpent ? attemptBudgetSpent(error) : error;
   } finally {
+    clearTimeout(budgetTimer);
     if (live === undefined) {
       response?.close();
       admission.release();

@@ -137,10 +137,10 @@ export function requestTimedOut(cause?: unknown): GatewayError {
  * No attempt reached its commit point within `resilience.attemptBudgetMs`: the one running when
  * the budget ran out was stopped. Transient: the upstream was too slow, another may answer.
  */
-export function attemptBudgetSpent(budgetMs: number, cause?: unknown): GatewayError {
+export function attemptBudgetSpent(cause?: unknown): GatewayError {
   return new GatewayError({
     code: "ATTEMPT_BUDGET_SPENT",
-    message: `No upstream produced content within ${Math.round(budgetMs / 1000)} s (resilience.attemptBudgetMs)`,
+    message: "No upstream produced content within the time allowed (resilience.attemptBudgetMs)",
     status: 504,
     type: "timeout_error",
     class: "transient",

@@ -18,10 +18,6 @@ export function linkedSignal(client: AbortSignal, totalMs: number) {
   return {
     signal: controller.signal,
     timeout: timeout as { readonly aborted: boolean },
-    /** The deadline no longer applies; the client link stays (until `dispose`). */
-    clearDeadline() {
-      clearTimeout(timer);
-    },
     dispose() {
       clearTimeout(timer);
       client.removeEventListener("abort", onClient);

@@ -5,6 +5,7 @@
  * a non-2xx answer is handed to the provider's `decodeError`.
  */
 import { Agent } from "undici";
+import { attemptBudgetSpent, GatewayError } from "./errors.js";
 import type { Provider, UpstreamHeaders, UpstreamRequest } from "./provider.js";
 import { Exchange, networkError } from "./upstream-exchange.js";
 
@@ -40,10 +41,18 @@ export class Transport {
    * a small queue (`ResponseBody`) instead of through a Readable stream and its async iterator,
    * which cost about a microsecond per chunk and more per request in the CPU profile.
    */
-  send(req: UpstreamRequest, provider: Provider, signal: AbortSignal): Promise<UpstreamResponse> {
+  send(
+    req: UpstreamRequest,
+    provider: Provider,
+    signal: AbortSignal,
+    /** Wait for the headers until then at the latest (epoch ms; the attempt loop's budget). */
+    deadline = Number.POSITIVE_INFINITY,
+  ): Promise<UpstreamResponse> {
     if (signal.aborted) return Promise.reject(networkError(signal.reason, signal));
+    const left = Math.max(1, Math.ceil(deadline - Date.now()));
+    const budgetFirst = left < this.timeouts.firstByteMs;
     return new Promise<UpstreamResponse>((resolve, reject) => {
-      const exchange = new Exchange(provider, signal, resolve, reject);
+      const exchange = new Exchange(provider, signal, resolve, budgetFirst ? budgetAware(reject) : reject);
       try {
         const url = new URL(req.url);
         const bytes = req.body === undefined ? undefined : toBytes(req.body);
@@ -57,7 +66,7 @@ export class Transport {
             method: req.method,
             headers,
             body,
-            headersTimeout: this.timeouts.firstByteMs,
+            headersTimeout: budgetFirst ? left : this.timeouts.firstByteMs,
             bodyTimeout: this.timeouts.idleMs,
           },
           exchange,
@@ -71,6 +80,20 @@ export class Transport {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/**
+ * `reject`, with a first-byte timeout told as the attempt budget running out (the budget set the
+ * shorter deadline). A module-level function on purpose: a closure made inside `send` would keep
+ * its scope — the request and its body — alive for as long as the exchange holds it.
+ */
+function budgetAware(reject: (err: unknown) => void): (err: unknown) => void {
+  return (err) =>
+    reject(
+      err instanceof GatewayError && err.code === "UPSTREAM_FIRST_BYTE_TIMEOUT"
+        ? attemptBudgetSpent(err)
+        : err,
+    );
 }
 
 /**
