@@ -4,8 +4,18 @@ import { GatewayError, gatewayUnavailable } from "./errors.js";
 /**
  * The error a client sees when no attempt committed: a real failure wins (the last one);
  * with none, the refusals decide — every key cooling → 429 with the soonest reset; breakers
- * open → 529 with the soonest reopening; everything at capacity → 529 at once (load shedding).
+ * open → 503 with the soonest reopening, at most a minute; everything at capacity → 529 at once
+ * (load shedding).
  */
+
+/**
+ * Claude Code waits out a `retry-after` of up to about a minute and gives up at once on a longer
+ * one. An open breaker may reopen in up to 5 min (or sooner, when a background check admits its
+ * trial early), so its wait is told as at most this: the client comes back and is refused
+ * cheaply again, instead of ending the session. A key's cooldown (a quota reset hours away) is
+ * told as it is — waiting for it is pointless.
+ */
+const MAX_BREAKER_WAIT_S = 60;
 export function summarize(failures: GatewayError[], refusals: Refusal[] = []): GatewayError {
   const soonest = (list: Refusal[]) => {
     const waits = list.map((r) => r.retryAfterMs).filter((ms): ms is number => ms !== undefined && ms > 0);
@@ -54,7 +64,11 @@ export function summarize(failures: GatewayError[], refusals: Refusal[] = []): G
     ? gatewayUnavailable(
         "ALL_TARGETS_OPEN",
         "Every upstream is failing right now (circuit breakers open); retry shortly",
-        soonest(refusals),
+        cap(soonest(refusals), MAX_BREAKER_WAIT_S),
       )
     : gatewayUnavailable("NO_ATTEMPT", "No upstream could take this request");
+}
+
+function cap(seconds: number | undefined, max: number): number | undefined {
+  return seconds === undefined ? undefined : Math.min(seconds, max);
 }

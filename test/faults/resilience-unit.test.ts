@@ -533,5 +533,15 @@ describe("summarize: what the client sees when nothing committed", () => {
       type: "api_error",
       retryAfterSeconds: 5,
     });
+    // A breaker that reopens in minutes is told as at most 60 s: Claude Code gives up on more.
+    expect(summarize([], [{ refused: "open", retryAfterMs: 240_000 }])).toMatchObject({
+      code: "ALL_TARGETS_OPEN",
+      retryAfterSeconds: 60,
+    });
+    // A quota reset hours away is told as it is.
+    expect(summarize([], [{ refused: "cooling", retryAfterMs: 3_600_000 }])).toMatchObject({
+      code: "ALL_KEYS_COOLING",
+      retryAfterSeconds: 3_600,
+    });
   });
 });
