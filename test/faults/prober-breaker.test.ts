@@ -16,6 +16,7 @@ import { HALF_OPEN_RETRY_MS, ResilienceGuard } from "../../src/resilience/guard.
 import { Prober } from "../../src/resilience/prober.js";
 import { ResilienceState, slotId } from "../../src/resilience/slots.js";
 import { startFakeGemini } from "../fakes/gemini.js";
+import { fakeClock } from "../helpers/fake-clock.js";
 import { onCleanup, runCleanups } from "./helpers.js";
 
 afterEach(runCleanups);
@@ -23,17 +24,6 @@ afterEach(runCleanups);
 const KEY = "AIzaFakeProbeKey-0123456789abcdefKEY1";
 const OPEN_MS = 1_000;
 const MAX_OPEN_MS = 4_000;
-
-/** A clock the test moves by hand. */
-function fakeClock(start = 1_000_000) {
-  let t = start;
-  return {
-    now: () => t,
-    advance: (ms: number) => {
-      t += ms;
-    },
-  };
-}
 
 function transient(): GatewayError {
   return new GatewayError({

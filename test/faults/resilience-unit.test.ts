@@ -17,17 +17,7 @@ import { ResilienceGuard } from "../../src/resilience/guard.js";
 import { Limiter } from "../../src/resilience/limiter.js";
 import { type FailureRule, resilienceSchema } from "../../src/resilience/options.js";
 import { ResilienceState, slotId } from "../../src/resilience/slots.js";
-
-/** A clock the test moves by hand. */
-function fakeClock(start = 1_000_000) {
-  let t = start;
-  return {
-    now: () => t,
-    advance: (ms: number) => {
-      t += ms;
-    },
-  };
-}
+import { fakeClock } from "../helpers/fake-clock.js";
 
 const breakerOptions = {
   consecutiveFailures: 3,

@@ -23,16 +23,7 @@ import {
   type StateEvent,
   storageKey,
 } from "../../src/state/state-events.js";
-
-function fakeClock(start = 1_000_000) {
-  let t = start;
-  return {
-    now: () => t,
-    advance: (ms: number) => {
-      t += ms;
-    },
-  };
-}
+import { fakeClock } from "../helpers/fake-clock.js";
 
 /** A listener that records what it is told, as events. */
 function recorder(): StateListener & { seen: StateEvent[] } {
