@@ -119,14 +119,6 @@ export class ResilienceState {
     this.listener?.onCooldown(slotKey, until);
   }
 
-  clearCooldown(slotKey: string): void {
-    const slot = this.slots.get(slotKey);
-    if (slot === undefined || slot.cooldownUntil === 0) return;
-    const wasCooling = slot.cooldownUntil > this.now();
-    slot.cooldownUntil = 0;
-    if (wasCooling) this.listener?.onCooldown(slotKey, 0);
-  }
-
   /** Bind a session to the slot that served it (shared only when new or moved). */
   bindSession(session: string, slotKey: string): void {
     if (this.affinity.bind(session, slotKey)) {
