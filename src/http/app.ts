@@ -22,8 +22,8 @@ export const VERSION = "0.1.0";
 
 /**
  * Paths any client may call without the gateway token (probes Claude Code makes, health).
- * Claude Code's telemetry batches (protocol.md E.1) are answered (204, or 404 for `v2`) rather
- * than refused: a 401 there is log noise, and the gateway keeps none of it.
+ * Claude Code's telemetry batches (protocol.md E.1) are answered (204) rather than refused: a
+ * 401 there is log noise, and the gateway keeps none of it.
  */
 // `/dashboard` is a page without data: its `/api/*` calls still need the token.
 const OPEN_PATHS = new Set([
@@ -158,7 +158,9 @@ export function buildApp(current: () => Gateway, options: AppOptions = {}): Fast
   // Claude Code's connectivity probes (protocol.md E.1): answer instead of logging 404s.
   app.head("/", async (_req, reply) => reply.code(200).send());
   app.head("/api/hello", async (_req, reply) => reply.code(200).send());
-  app.post("/api/event_logging/batch", async (_req, reply) => reply.code(204).send());
+  // Its telemetry is accepted and dropped (the gateway keeps none of it).
+  for (const path of ["/api/event_logging/batch", "/api/event_logging/v2/batch"])
+    app.post(path, async (_req, reply) => reply.code(204).send());
 
   registerMessagesRoute(app, current, options.telemetry?.sink, options.inFlight);
   registerCountTokensRoute(app, current, options.telemetry?.sink);
