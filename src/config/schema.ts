@@ -45,6 +45,11 @@ export const modelSchema = z.strictObject({
   tools: z.boolean().default(true),
   /** Input tokens it accepts; a request estimated above it skips this target. */
   contextWindow: z.number().int().positive().optional(),
+  /**
+   * openai providers: most output tokens to ask this model for (Claude Code asks for 32000 or
+   * 128000); overrides the provider's `options.maxOutputTokens` for this model.
+   */
+  maxOutputTokens: z.number().int("expected a whole number of tokens, e.g. 8192").positive().optional(),
 });
 
 const modelEntry = z
@@ -87,8 +92,20 @@ const providerFields = z.strictObject({
 
 /** A provider entry, with the option checks that depend on its `type`. */
 export const providerSchema = providerFields.superRefine((provider, ctx) => {
+  // Gemini models' limits are known (and clamped); a relay's are its own.
+  if (provider.type !== "openai") {
+    provider.models.forEach((model, i) => {
+      if (model.maxOutputTokens !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          message: "only openai providers use maxOutputTokens (remove it here)",
+          path: ["models", i, "maxOutputTokens"],
+        });
+    });
+    return;
+  }
   const value = provider.options.maxOutputTokens;
-  if (provider.type !== "openai" || value === undefined) return;
+  if (value === undefined) return;
   for (const issue of maxOutputTokens.safeParse(value).error?.issues ?? [])
     ctx.addIssue({ code: "custom", message: issue.message, path: ["options", "maxOutputTokens"] });
 });

@@ -20,7 +20,14 @@ export function createProvider(config: ProviderConfig): Provider {
     case "gemini":
       return createGeminiProvider(geminiOptions(config.options));
     case "openai":
-      return createOpenAIProvider(parseOpenAIOptions(config.options));
+      return createOpenAIProvider({
+        ...parseOpenAIOptions(config.options),
+        modelOutputLimits: Object.fromEntries(
+          config.models.flatMap((m) =>
+            m.maxOutputTokens === undefined ? [] : [[m.name, m.maxOutputTokens]],
+          ),
+        ),
+      });
     case "anthropic":
       return createAnthropicProvider(anthropicOptions(config.options));
     case "vertex":

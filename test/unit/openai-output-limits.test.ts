@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config/load.js";
 import { messagesRequestSchema } from "../../src/protocol/anthropic/request-schema.js";
+import { createProvider } from "../../src/providers/create-provider.js";
 import { createOpenAIProvider, parseOpenAIOptions } from "../../src/providers/openai/index.js";
 import { clampBodyMaxTokens } from "../../src/providers/openai/max-tokens-member.js";
 import { OutputLimits } from "../../src/providers/openai/output-limits.js";
@@ -100,6 +101,55 @@ describe("maxOutputTokens in the config file", () => {
     }
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as ConfigError).problems).toContain(`providers.0.options.maxOutputTokens: ${message}`);
+  });
+});
+
+describe("models[].maxOutputTokens", () => {
+  function loadYaml(yaml: string) {
+    const dir = mkdtempSync(join(tmpdir(), "ccgate-openai-models-"));
+    writeFileSync(join(dir, "ccgate.yaml"), yaml);
+    return () => loadConfig({ cwd: dir, env: {} });
+  }
+
+  it("overrides the provider's ceiling for that model only (one entry, two limits)", () => {
+    const { config } = loadYaml(
+      "providers:\n  - name: ds\n    type: openai\n    baseUrl: http://127.0.0.1:9/v1\n" +
+        "    options: {maxOutputTokens: 8192}\n" +
+        "    models:\n      - {name: deepseek-chat}\n      - {name: deepseek-reasoner, maxOutputTokens: 65536}\n" +
+        "routes:\n  - {name: default, targets: [ds/deepseek-chat]}\n",
+    )();
+    const entry = config.providers[0];
+    if (entry === undefined) throw new Error("no provider");
+    const provider = createProvider(entry);
+    const asked = (model: string) =>
+      (bodyJson(provider.buildBody(ctxOf(128000, model))) as { max_completion_tokens: number })
+        .max_completion_tokens;
+    expect(asked("deepseek-chat")).toBe(8192);
+    expect(asked("deepseek-reasoner")).toBe(65536);
+    expect(asked("another-model")).toBe(8192);
+  });
+
+  it("a learned limit still lowers a model's configured one", () => {
+    const limits = new OutputLimits(8192, { big: 65536 });
+    expect(limits.ceiling("big")).toBe(65536);
+    limits.learn("big", 32768);
+    expect(limits.ceiling("big")).toBe(32768);
+  });
+
+  it("on a provider that is not openai it stops loading, naming the field", () => {
+    let caught: unknown;
+    try {
+      loadYaml(
+        "providers:\n  - name: gem\n    type: gemini\n    models:\n      - {name: gemini-2.5-pro, maxOutputTokens: 100}\n" +
+          "routes:\n  - {name: default, targets: [gem/gemini-2.5-pro]}\n",
+      )();
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).problems).toContain(
+      "providers.0.models.0.maxOutputTokens: only openai providers use maxOutputTokens (remove it here)",
+    );
   });
 });
 

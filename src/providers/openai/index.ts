@@ -61,7 +61,7 @@ export interface OpenAIProvider extends Provider {
 export function createOpenAIProvider(options: OpenAIOptions = {}): OpenAIProvider {
   const settings: OpenAIOptions = { ...options };
   const field = settings.maxTokensField ?? "max_completion_tokens";
-  const limits = new OutputLimits(settings.maxOutputTokens);
+  const limits = new OutputLimits(settings.maxOutputTokens, settings.modelOutputLimits);
   return {
     type: "openai",
     buildBody: (ctx) => serializeChatBody(buildChatBody(ctx, settings, limits.ceiling(ctx.upstreamModel))),

@@ -20,6 +20,11 @@ export interface OpenAIOptions {
    * (output-limits.ts); this sets one before the first rejection.
    */
   maxOutputTokens?: number;
+  /**
+   * Per upstream model, the same ceiling, overriding `maxOutputTokens` (set from the provider's
+   * `models[].maxOutputTokens`, not from `options`).
+   */
+  modelOutputLimits?: Readonly<Record<string, number>>;
   /** Send `reasoning_effort` derived from thinking / `output_config.effort` (default `true`). */
   reasoningEffort?: boolean;
   /**
