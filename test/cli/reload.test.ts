@@ -129,4 +129,45 @@ describe("config reload", () => {
       /rejected, keeping the running one — .*provider \\"nowhere\\" is not defined/,
     );
   }, 60_000);
+
+  it("on a gateway bound beyond loopback, a reload that drops the client token, or an emptied file, is refused", async () => {
+    fake = await startFakeGemini({ handler: () => ({ chunks: textChunks("ok") }) });
+    const box = sandbox();
+    const path = config(box, "gemini-2.5-flash", "server:\n  host: 0.0.0.0\n  authToken: team-secret-token");
+    const port = await freePort();
+    const child = spawnCli(box, ["start", "--port", String(port)]);
+    if (child.pid !== undefined) pids.add(child.pid);
+    const done = finished(child, 40_000);
+    const url = `http://127.0.0.1:${port}`;
+    const status = () => fetch(`${url}/status`).then((r) => r.status);
+    expect(await waitFor(async () => (await status().catch(() => 0)) === 401, 15_000)).toBe(true);
+
+    // A save that empties the file, then an edit that moves the host back and drops the token.
+    writeFileSync(path, "");
+    await new Promise((r) => setTimeout(r, 800));
+    expect(await status()).toBe(401);
+    config(box, "gemini-2.5-flash", "server:\n  host: 127.0.0.1");
+    await new Promise((r) => setTimeout(r, 800));
+    expect(await status()).toBe(401);
+    // With the token kept, a reload still goes through.
+    config(box, "gemini-2.5-pro", "server:\n  host: 0.0.0.0\n  authToken: team-secret-token");
+    const swapped = await waitFor(async () => {
+      const res = await fetch(`${url}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": "team-secret-token" },
+        body: JSON.stringify({
+          model: "claude-x",
+          max_tokens: 5,
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      });
+      return res.headers.get("x-ccgate-target") === "g/gemini-2.5-pro";
+    }, 10_000);
+    expect(swapped).toBe(true);
+
+    child.kill("SIGTERM");
+    const result = await done;
+    expect(result.stdout).toMatch(/rejected, keeping the running one — .*is empty/);
+    expect(result.stdout).toMatch(/rejected, keeping the running one — the gateway listens on 0\.0\.0\.0/);
+  }, 60_000);
 });
