@@ -35,11 +35,17 @@ export async function startGateway(
   let gateway = new Gateway(config);
   const started = Date.now();
   let app: FastifyInstance | undefined;
-  const telemetry = openTelemetry(
-    config.telemetry,
-    () => gateway.status(VERSION, started),
-    (err) => app?.log.error({ err }, "request log write failed"),
-  );
+  let telemetry: ReturnType<typeof openTelemetry>;
+  try {
+    telemetry = openTelemetry(
+      config.telemetry,
+      () => gateway.status(VERSION, started),
+      (err) => app?.log.error({ err }, "request log write failed"),
+    );
+  } catch (err) {
+    await gateway.close(); // its connection pools, before the start-up error is reported
+    throw err;
+  }
   const inFlight = new InFlightRequests();
   app = buildApp(() => gateway, { ...options, telemetry, inFlight });
   // Load what other instances share (bounded wait) before the first request is served.

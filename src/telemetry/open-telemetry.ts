@@ -2,6 +2,7 @@
  * One call from the composition root: open the request log and the metrics the config asks for
  * and combine them into the sink the messages route reports finished requests to.
  */
+import { ConfigError } from "../config/load.js";
 import { combineSinks } from "./combine-sinks.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { openRequestLog, type RequestLog } from "./request-log.js";
@@ -37,11 +38,11 @@ export function openTelemetry(
   onError?: (err: unknown) => void,
 ): Telemetry {
   const log = options.requestLog.enabled
-    ? openRequestLog({
-        path: options.requestLog.path ?? defaultRequestLogPath(),
-        maxRows: options.requestLog.maxRows,
-        ...(onError === undefined ? {} : { onError }),
-      })
+    ? openLogOrExplain(
+        options.requestLog.path ?? defaultRequestLogPath(),
+        options.requestLog.maxRows,
+        onError,
+      )
     : undefined;
   const metrics = options.metrics.enabled ? createMetrics({ status }) : undefined;
   const sink = combineSinks(log, metrics);
@@ -53,4 +54,20 @@ export function openTelemetry(
       await sink.close();
     },
   };
+}
+
+/** The request log, or a start-up error that names the setting and the fix (not a stack trace). */
+function openLogOrExplain(
+  path: string,
+  maxRows: number,
+  onError: ((err: unknown) => void) | undefined,
+): RequestLog {
+  try {
+    return openRequestLog({ path, maxRows, ...(onError === undefined ? {} : { onError }) });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConfigError([
+      `telemetry.requestLog.path: cannot open the request log at ${path} (${reason}) — point it at a writable file (CCGATE_REQUEST_LOG=<file>) or turn it off (CCGATE_REQUEST_LOG=off)`,
+    ]);
+  }
 }
