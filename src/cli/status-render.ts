@@ -10,7 +10,15 @@ type Rec = Record<string, unknown>;
 
 const rec = (v: unknown): Rec => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Rec) : {});
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string => (typeof v === "string" ? v : typeof v === "number" ? String(v) : "-");
+/**
+ * A value from the snapshot as text. Control characters are replaced: some values come from
+ * clients (a `$model` target passes any model name through), and an escape sequence in one must
+ * not drive the user's terminal.
+ */
+const str = (v: unknown): string =>
+  typeof v === "string" ? v.replace(CONTROL, "?") : typeof v === "number" ? String(v) : "-";
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 
 /** How many recent errors (over all targets, newest first) the table shows. */

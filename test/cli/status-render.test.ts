@@ -88,4 +88,17 @@ describe("renderStatus", () => {
     expect(out).toContain("no traffic yet");
     expect(renderStatus(null, "http://x", plain, NOW)).toContain("Providers");
   });
+
+  it("never prints a control character from the snapshot (client-chosen model names reach it)", () => {
+    const hostile = "gemini\u001b[2J\u001b]0;pwned\u0007-x";
+    const out = renderStatus(
+      { version: "1", targets: [{ slot: `p/${hostile}#1`, provider: "p", model: hostile, state: "ok" }] },
+      "http://x",
+      plain,
+      NOW,
+    );
+    expect(out).toContain("gemini?[2J?]0;pwned?-x");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
+    expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+  });
 });
