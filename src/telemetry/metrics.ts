@@ -32,6 +32,14 @@ const TTFB_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 /** Label value for a request that never reached routing or a target. */
 const NONE = "none";
 
+/**
+ * A target is `provider/model`, and a `$model` route passes any model name a client sends: past
+ * this many distinct targets, new ones are counted as `other`, so no client can grow `/metrics`
+ * (and every scraper's storage) without end.
+ */
+const MAX_TARGET_LABELS = 200;
+const OTHER = "other";
+
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   const registers = [registry];
@@ -71,9 +79,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const gauges = options.status === undefined ? undefined : new StatusGauges(registry, options.status);
 
+  const targets = new Set<string>();
+  const targetLabel = (target: string): string => {
+    if (targets.has(target)) return target;
+    if (targets.size >= MAX_TARGET_LABELS) return OTHER;
+    targets.add(target);
+    return target;
+  };
   const observe = (r: RequestRecord): void => {
     const route = r.route ?? NONE;
-    const target = r.target ?? NONE;
+    const target = targetLabel(r.target ?? NONE);
     const stream = r.stream ? "true" : "false";
     requests.inc({ endpoint: r.endpoint, route, target, outcome: r.outcome, status: String(r.status) });
     duration.observe({ route, target, stream }, r.durationMs / 1000);

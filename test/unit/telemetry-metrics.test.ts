@@ -25,6 +25,32 @@ function sample(text: string, series: string): number | undefined {
 }
 
 describe("metrics", () => {
+  it("keeps the number of target labels bounded: client-chosen model names beyond 200 count as other", async () => {
+    const m = createMetrics({ processMetrics: false });
+    for (let i = 0; i < 260; i++) m.observe(record({ target: `any/model-${i}` }));
+    m.observe(record({ target: "any/model-0" })); // a known one keeps its own label
+    const text = await m.text();
+    const targets = new Set(
+      [...text.matchAll(/^ccgate_requests_total\{[^}]*target="([^"]+)"/gm)].map((match) => match[1]),
+    );
+    expect(targets.size).toBe(201);
+    expect(targets.has("other")).toBe(true);
+    expect(targets.has("any/model-199")).toBe(true);
+    expect(targets.has("any/model-200")).toBe(false);
+    expect(
+      sample(
+        text,
+        'ccgate_requests_total{endpoint="messages",route="default",target="other",outcome="ok",status="200"}',
+      ),
+    ).toBe(60);
+    expect(
+      sample(
+        text,
+        'ccgate_requests_total{endpoint="messages",route="default",target="any/model-0",outcome="ok",status="200"}',
+      ),
+    ).toBe(2);
+  });
+
   it("counts requests, durations, first byte, tokens and attempts per record", async () => {
     const m = createMetrics({ processMetrics: false });
     m.observe(record());
