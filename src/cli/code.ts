@@ -58,6 +58,10 @@ Examples:
         files: daemonFiles(),
         waitMs: parseSeconds(opts.wait, "--wait") * 1000,
       });
+      if (gateway.otherConfig !== undefined)
+        console.error(
+          `ccgate: using the gateway already running at ${gateway.url}, started with ${gateway.otherConfig}, not ${loaded.path ?? "this directory's defaults"}: \`ccgate stop\` first to use this config.`,
+        );
       if (gateway.started !== undefined)
         console.error(
           `ccgate: gateway started in the background at ${gateway.url} (pid ${gateway.started.pid}); it keeps running after claude exits — \`ccgate stop\` stops it.`,

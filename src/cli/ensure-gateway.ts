@@ -21,17 +21,18 @@ export interface EnsuredGateway {
   url: string;
   /** Set when this call started it. */
   started: DaemonInfo | undefined;
+  /** Set when the reused background gateway runs another config file than the one loaded here. */
+  otherConfig?: string;
 }
 
 export async function ensureGateway(options: EnsureOptions): Promise<EnsuredGateway> {
   const { server } = options.loaded.config;
   const configUrl = clientUrl(server.host, server.port);
   const atConfig = await checkHealth(configUrl);
-  if (atConfig === "ok") return { url: configUrl, started: undefined };
-
   const daemon = runningDaemon(options.files);
+  if (atConfig === "ok") return reused(configUrl, daemon, options.loaded.path);
   if (daemon !== undefined && (await checkHealth(daemon.url)) === "ok")
-    return { url: daemon.url, started: undefined };
+    return reused(daemon.url, daemon, options.loaded.path);
 
   if (atConfig === "foreign" || atConfig === "unresponsive")
     throw new CliError(
@@ -59,4 +60,15 @@ export async function ensureGateway(options: EnsureOptions): Promise<EnsuredGate
       return { url: configUrl, started: undefined };
     throw err;
   }
+}
+
+/**
+ * A running gateway is reused as it is: when it is the background gateway and it was started
+ * with another config file than the one loaded now, say so (its routes and keys are not these).
+ */
+function reused(url: string, daemon: DaemonInfo | undefined, loadedPath: string | undefined): EnsuredGateway {
+  const out: EnsuredGateway = { url, started: undefined };
+  if (daemon !== undefined && daemon.url === url && daemon.configPath !== (loadedPath ?? null))
+    out.otherConfig = daemon.configPath ?? "no config file (defaults and environment)";
+  return out;
 }

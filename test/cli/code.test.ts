@@ -115,6 +115,15 @@ describe("ccgate code with a stub claude", () => {
     expect((JSON.parse(readFileSync(join(box.state, "gateway.json"), "utf8")) as { pid: number }).pid).toBe(
       pid,
     );
+    expect(again.stderr).not.toContain("ccgate stop` first");
+
+    // Another config file: the running gateway is still used, and the user is told it runs another.
+    writeFileSync(join(box.cwd, "other.yaml"), readFileSync(join(box.cwd, "ccgate.yaml")));
+    const other = await runCli(box, ["code", "--config", "other.yaml", "--", "-p", "x"], {
+      env: { STUB_EXIT: "0" },
+    });
+    expect(other.code).toBe(0);
+    expect(other.stderr).toMatch(/started with .*ccgate\.yaml, not .*other\.yaml: `ccgate stop` first/);
 
     const stop = await runCli(box, ["stop"]);
     expect(stop.code).toBe(0);
