@@ -2,16 +2,34 @@
  * Pointing a plain `claude` at the gateway through the `env` block of Claude Code's user settings
  * (protocol.md E.9), reversibly. Only our keys change; every other byte of the file stays as the
  * user wrote it. Next to the file: `settings.json.ccgate-backup` (the original, byte for byte) and
- * `settings.json.ccgate-undo.json` (what was there before each key we set, and a hash of what we
- * wrote). Undo restores the backup when the file is still exactly what we wrote; if the user edited
- * it since, it takes back only our keys and keeps their edits.
+ * `settings.json.ccgate-undo.json` (what was there before each key we set, a hash of what we last
+ * wrote, and whether the backup may still be put back whole).
+ *
+ * One rule decides how undo works: putting the original back whole (the backup, or deleting a file
+ * we created) is right only while the file is nothing but the original plus our keys, i.e. nobody
+ * but ccgate has written it since the backup. Every setup run checks that against the hash of our
+ * last write before it writes again:
+ * - unchanged since our last write: the backup stays valid (a re-run with a new port is still
+ *   "original plus our keys");
+ * - edited since, and none of our values left in it (the user took them out, or deleted the file):
+ *   the current file is the new original, so we start over with a fresh backup and record;
+ * - edited since, with our values still in it: the backup would discard the edits, so the record
+ *   stops allowing a whole-file restore for good, and keys the user changed get their current
+ *   value recorded as the one to put back. Undo then takes back only our keys, even when the file
+ *   is byte-identical to our last write (the re-run wrote over the edits, it did not remove them).
+ *
+ * A symlinked settings.json (dotfiles) stays a link: we write through it to its target, atomically
+ * in the target's directory. Backup and record stay next to the link, in the Claude config
+ * directory, so neither (both may hold the gateway token) lands in a dotfiles repository.
  */
 import { createHash } from "node:crypto";
 import {
   copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   rmSync,
   statSync,
@@ -43,6 +61,11 @@ interface UndoRecord {
   envCreated: boolean;
   /** sha256 of the text we last wrote. */
   written: string;
+  /**
+   * False once the user edited the file between two setup runs: the backup (or deleting a file we
+   * created) would then discard their edits. Absent in records from older versions: true.
+   */
+  wholeFile?: boolean;
   keys: Record<string, KeyRecord>;
 }
 
@@ -72,36 +95,67 @@ export function readSettings(path: string): { text: string | undefined; settings
 export interface ApplyResult {
   changed: string[];
   backup: string | undefined;
+  /** How `undoEnv` will take it back: the whole original, or only our keys (the user edited it). */
+  undo: "whole" | "keys";
 }
 
-/** Sets `values` in the `env` block, merging; records how to undo it. */
+/** Sets `values` in the `env` block, merging; records how to undo it (see the module comment). */
 export function applyEnv(path: string, values: Record<string, string>): ApplyResult {
   const { text, settings } = readSettings(path);
   const env = (settings.env ?? {}) as Json;
   const changed = Object.keys(values).filter((k) => env[k] !== values[k]);
-  const previousRecord = readRecord(path);
-  if (changed.length === 0 && previousRecord === undefined) return { changed, backup: undefined };
+  let previousRecord = readRecord(path);
+  // Written by someone else since our last write (the user, or a deletion).
+  let edited =
+    previousRecord !== undefined && (text === undefined || sha256(text) !== previousRecord.written);
+  if (previousRecord !== undefined && edited) {
+    const keys = Object.entries(previousRecord.keys);
+    if (!keys.some(([key, entry]) => env[key] === entry.set)) {
+      // Nothing of ours is left: what is there now is the user's, and becomes the original.
+      rmSync(recordPath(path), { force: true });
+      if (previousRecord.existed) rmSync(backupPath(path), { force: true });
+      previousRecord = undefined;
+      edited = false;
+    }
+  }
+  if (changed.length === 0 && previousRecord === undefined)
+    return { changed, backup: undefined, undo: "whole" };
 
   const record: UndoRecord = previousRecord ?? {
     version: 1,
     existed: text !== undefined,
     envCreated: settings.env === undefined,
     written: "",
+    wholeFile: true,
     keys: {},
   };
+  if (edited) record.wholeFile = false;
+  // The user may have deleted the env block; then we create it (again) and undo may remove it.
+  if (settings.env === undefined) record.envCreated = true;
   for (const [key, value] of Object.entries(values)) {
-    const entry =
-      record.keys[key] ??
-      (key in env ? { had: true, previous: env[key], set: value } : { had: false, set: value });
+    const known = record.keys[key];
+    // A key still holding what we set keeps the value from before us; otherwise what is there now
+    // (the user's value, or nothing) is what undo puts back.
+    const entry: KeyRecord =
+      known !== undefined && env[key] === known.set
+        ? known
+        : key in env
+          ? { had: true, previous: env[key], set: value }
+          : { had: false, set: value };
     record.keys[key] = { ...entry, set: value };
   }
   if (previousRecord === undefined && text !== undefined) copyFileSync(path, backupPath(path));
 
   const next = withEnvValues(text, values);
-  writeAtomic(path, next);
+  if (next !== text) writeAtomic(path, next);
   record.written = sha256(next);
   writeFileSync(recordPath(path), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-  return { changed, backup: record.existed ? backupPath(path) : undefined };
+  const whole = record.wholeFile !== false;
+  return {
+    changed,
+    backup: whole && record.existed ? backupPath(path) : undefined,
+    undo: whole ? "whole" : "keys",
+  };
 }
 
 function withEnvValues(text: string | undefined, values: Record<string, string>): string {
@@ -129,6 +183,8 @@ function withEnvValues(text: string | undefined, values: Record<string, string>)
 
 export type UndoResult =
   | { kind: "nothing" }
+  /** The file was already gone: nothing restored; the backup, if any, is left at `backup`. */
+  | { kind: "missing"; backup: string | undefined }
   | { kind: "restored"; from: "backup" | "deleted" }
   | { kind: "surgical"; keptChanged: string[] };
 
@@ -139,13 +195,20 @@ export function undoEnv(path: string): UndoResult {
   const text = existsSync(path) ? readFileSync(path, "utf8") : undefined;
   const finish = <T extends UndoResult>(result: T): T => {
     rmSync(recordPath(path), { force: true });
-    rmSync(backup, { force: true });
+    // Without an original there is no backup of ours: a file by that name is someone else's.
+    if (record.existed) rmSync(backup, { force: true });
     return result;
   };
-  if (text === undefined) return finish({ kind: "restored", from: "deleted" });
-  if (sha256(text) === record.written) {
+  if (text === undefined) {
+    // The user deleted it: recreating it from the backup would undo their deletion, dropping the
+    // backup would lose their last copy. Leave the backup and say where it is.
+    rmSync(recordPath(path), { force: true });
+    return { kind: "missing", backup: record.existed && existsSync(backup) ? backup : undefined };
+  }
+  if (sha256(text) === record.written && record.wholeFile !== false) {
     if (!record.existed) {
-      rmSync(path);
+      // Through a link, the file is its target; the link itself is the user's and stays.
+      rmSync(resolveLink(path));
       return finish({ kind: "restored", from: "deleted" });
     }
     if (existsSync(backup)) {
@@ -153,7 +216,8 @@ export function undoEnv(path: string): UndoResult {
       return finish({ kind: "restored", from: "backup" });
     }
   }
-  // Edited since: take back only our keys, and only where they still hold what we set.
+  // Edited since (now, or before a re-run): take back only our keys, and only where they still
+  // hold what we set.
   const { settings } = readSettings(path);
   const env = (settings.env ?? {}) as Json;
   const keptChanged: string[] = [];
@@ -186,13 +250,39 @@ function readRecord(path: string): UndoRecord | undefined {
   }
 }
 
+/**
+ * Writes `data` to the file `path` names, atomically. A rename over a symlink would replace the
+ * link with a regular file, so we write to the link's final target instead, with the temp file
+ * in the target's directory (a rename does not cross file systems).
+ */
 function writeAtomic(path: string, data: string | Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
+  const target = resolveLink(path);
+  mkdirSync(dirname(target), { recursive: true });
   // Keep the file's permissions; a new one may hold a token, so only its owner reads it.
-  const mode = existsSync(path) ? statSync(path).mode & 0o777 : 0o600;
-  const tmp = `${path}.ccgate-${process.pid}.tmp`;
+  const mode = existsSync(target) ? statSync(target).mode & 0o777 : 0o600;
+  const tmp = `${target}.ccgate-${process.pid}.tmp`;
   writeFileSync(tmp, data, { mode });
-  renameSync(tmp, path);
+  renameSync(tmp, target);
+}
+
+/**
+ * The path a chain of symlinks at `path` ends at, also when that target does not exist yet (a
+ * dangling dotfiles link: we create its target rather than replace the link). `path` itself when
+ * it is not a link. Links in parent directories need no resolving: writes go through them.
+ */
+export function resolveLink(path: string): string {
+  let current = path;
+  for (let hops = 0; hops < 40; hops++) {
+    let link: string;
+    try {
+      if (!lstatSync(current).isSymbolicLink()) return current;
+      link = readlinkSync(current);
+    } catch {
+      return current; // does not exist: this is where the file goes
+    }
+    current = resolve(dirname(current), link);
+  }
+  throw new CliError(EXIT.failure, `${path}: too many levels of symbolic links; nothing was changed.`);
 }
 
 function sha256(text: string): string {

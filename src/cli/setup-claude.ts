@@ -20,7 +20,8 @@ export function registerSetupClaudeCommand(program: Command): void {
       `
 Merges into the file (other settings keep every byte), keeps a backup next to it
 (settings.json.ccgate-backup) and records what it changed, so --undo restores the original —
-or, if you edited the file since, removes only what ccgate added. $CLAUDE_CONFIG_DIR is honoured.
+or, if you edited the file since ccgate first changed it, takes back only ccgate's keys. A
+symlinked settings.json stays a link (its target is edited). $CLAUDE_CONFIG_DIR is honoured.
 The shell environment overrides settings.json: an exported ANTHROPIC_BASE_URL still wins.`,
     )
     .action((opts: LocateFlags & { undo?: boolean }) => {
@@ -38,6 +39,10 @@ The shell environment overrides settings.json: an exported ANTHROPIC_BASE_URL st
         if (result.backup !== undefined) console.log(`  backup of the original: ${result.backup}`);
         console.log("  undo: ccgate setup-claude --undo");
       }
+      if (result.undo === "keys")
+        console.log(
+          `  note: ${path} was edited after ccgate first changed it, so --undo will take back only ccgate's env keys and keep your edits (it will not restore the original file whole).`,
+        );
       if (config.server.authToken !== undefined)
         console.log(
           "  note: the gateway's client token is now stored in that file (readable by you only if it is new).",
@@ -62,6 +67,11 @@ function undo(path: string): void {
     case "nothing":
       console.log(`Nothing to undo: ccgate has not changed ${path}.`);
       return;
+    case "missing":
+      console.log(
+        `Nothing restored: ${path} no longer exists.${result.backup === undefined ? "" : ` The original from before \`ccgate setup-claude\` is still in ${result.backup}.`}`,
+      );
+      return;
     case "restored":
       console.log(
         result.from === "backup"
@@ -70,7 +80,9 @@ function undo(path: string): void {
       );
       return;
     case "surgical":
-      console.log(`${path} was edited since setup: removed only ccgate's env keys and kept your edits.`);
+      console.log(
+        `${path} was edited after ccgate changed it: took back only ccgate's env keys (removed, or set back to their earlier values) and kept your edits.`,
+      );
       if (result.keptChanged.length > 0)
         console.log(`  left as you changed them: ${result.keptChanged.map((k) => `env.${k}`).join(", ")}`);
       return;
