@@ -8,7 +8,7 @@ import { registerDashboardRoutes } from "../dashboard/dashboard-routes.js";
 import { registerMetricsRoute } from "../dashboard/metrics-route.js";
 import type { Gateway } from "../gateway.js";
 import type { Telemetry } from "../telemetry/open-telemetry.js";
-import { isAuthorized } from "./client-auth.js";
+import { isAuthorized, isLoopbackHost } from "./client-auth.js";
 import { registerCountTokensRoute } from "./count-tokens-route.js";
 import { sendError } from "./errors.js";
 import type { InFlightRequests } from "./in-flight.js";
@@ -83,7 +83,22 @@ export function buildApp(current: () => Gateway, options: AppOptions = {}): Fast
   // Callback style (no promise per request); answering without calling `done` ends the request.
   app.addHook("onRequest", (req, reply, done) => {
     const path = req.url.split("?", 1)[0] ?? "";
-    if (OPEN_PATHS.has(path) || isAuthorized(req.headers, current().config.server.authToken)) {
+    const token = current().config.server.authToken;
+    if (token === undefined && !isLoopbackHost(req.headers.host)) {
+      sendError(
+        reply,
+        new GatewayError({
+          code: "HOST_NOT_ALLOWED",
+          message: `Host "${req.headers.host}" is not this machine: without a client token ccgate only answers requests addressed to localhost or 127.0.0.1 (this stops web pages that use DNS rebinding); set server.authToken (CCGATE_AUTH_TOKEN) to serve other names`,
+          status: 403,
+          type: "permission_error",
+          class: "client",
+        }),
+        requestIdOf(req),
+      );
+      return;
+    }
+    if (OPEN_PATHS.has(path) || isAuthorized(req.headers, token)) {
       done();
       return;
     }

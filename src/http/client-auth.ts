@@ -25,3 +25,25 @@ export function isAuthorized(headers: IncomingHttpHeaders, token: string | undef
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
 }
+
+/**
+ * Without a client token the gateway trusts whoever can reach it, which on a loopback bind means
+ * this machine — unless a web page uses DNS rebinding: the browser then sends requests for the
+ * page's own name to 127.0.0.1, and the page could spend the user's upstream keys. Such requests
+ * carry that name in `Host`; requests from local tools name the machine itself. So, with no
+ * token, only loopback names are answered (any port): `localhost` (and `*.localhost`),
+ * `127.x.x.x`, `[::1]`. A token makes this moot (a page cannot know it).
+ */
+export function isLoopbackHost(hostHeader: string | undefined): boolean {
+  if (hostHeader === undefined || hostHeader === "") return true; // HTTP/1.0 tools; browsers always send Host
+  const host = hostHeader.startsWith("[")
+    ? hostHeader.slice(0, hostHeader.indexOf("]") + 1)
+    : (hostHeader.split(":", 1)[0] ?? "");
+  const name = host.toLowerCase().replace(/\.$/, "");
+  return (
+    name === "localhost" ||
+    name.endsWith(".localhost") ||
+    name === "[::1]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)
+  );
+}
