@@ -7,6 +7,7 @@ import { ConfigError } from "./config/load.js";
 import { type Config, stateSchema } from "./config/schema.js";
 import { GatewayError } from "./core/errors.js";
 import type { Provider } from "./core/provider.js";
+import { registerSecrets } from "./core/redact.js";
 import { Transport } from "./core/transport.js";
 import type { Attempt, Upstream, UpstreamKey } from "./core/upstream.js";
 import { createProvider, createUpstreamKeys, upstreamBaseUrl } from "./providers/create-provider.js";
@@ -86,6 +87,11 @@ export class Gateway {
       });
     });
     if (problems.length > 0) throw new ConfigError(problems);
+    // Masked wherever an error message would carry them (core/redact.ts), from the start.
+    registerSecrets([
+      config.server.authToken,
+      ...[...this.upstreams.values()].flatMap((u) => u.keys.map((key) => key.secret)),
+    ]);
     this.state = new ResilienceState(this.resilience);
     this.guard = new ResilienceGuard(
       this.state,

@@ -8,6 +8,7 @@ import { credentialOf } from "../core/attempt.js";
 import { GatewayError, toGatewayError } from "../core/errors.js";
 import { estimateInputTokens } from "../core/estimate-tokens.js";
 import type { CountTokensContext } from "../core/provider.js";
+import { redactSecrets } from "../core/redact.js";
 import type { Gateway } from "../gateway.js";
 import { countTokensRequestSchema } from "../protocol/anthropic/request-schema.js";
 import type { RequestSink } from "../telemetry/request-record.js";
@@ -80,7 +81,7 @@ export function registerCountTokensRoute(
           .send({ input_tokens });
       } catch (err) {
         req.log.warn(
-          { err: toGatewayError(err).message },
+          { err: redactSecrets(toGatewayError(err).message) },
           "upstream token count failed; using the local estimate",
         );
       }

@@ -1,13 +1,16 @@
 /**
  * What happened to one request, gathered as it runs and reported once at the end: one log line
  * (route, target, key label, attempts, timing, error) and one `RequestRecord` for the request
- * log and metrics. Never holds prompt content or secrets.
+ * log and metrics. Never holds prompt content or secrets: the error message, which may be an
+ * upstream's text echoing a credential, is masked (core/redact.ts) before it is logged or kept.
  */
 import type { FastifyRequest } from "fastify";
 import type { GatewayError } from "../core/errors.js";
+import { redactSecrets } from "../core/redact.js";
 import type { Attempt } from "../core/upstream.js";
 import type { StreamEvent } from "../protocol/anthropic/types.js";
 import type { RequestRecord, RequestSink } from "../telemetry/request-record.js";
+import { presentedKeys } from "./client-auth.js";
 
 export class RequestTracker {
   private readonly startedAt = Date.now();
@@ -18,7 +21,7 @@ export class RequestTracker {
   stream = false;
   route: string | undefined;
   session: string | undefined;
-  attempt: Attempt | undefined;
+  private current: Attempt | undefined;
   attempts = 0;
   private inputTokens: number | undefined;
   private outputTokens: number | undefined;
@@ -30,6 +33,15 @@ export class RequestTracker {
     private readonly endpoint: RequestRecord["endpoint"],
     private readonly sink: RequestSink | undefined,
   ) {}
+
+  get attempt(): Attempt | undefined {
+    return this.current;
+  }
+
+  /** The attempt being made (the Gateway registered its keys for masking when it was built). */
+  set attempt(attempt: Attempt | undefined) {
+    this.current = attempt;
+  }
 
   get target(): string | undefined {
     return this.attempt === undefined ? undefined : `${this.attempt.upstream.name}/${this.attempt.model}`;
@@ -65,6 +77,9 @@ export class RequestTracker {
     this.done = true;
     this.firstByte();
     const aborted = error?.code === "CLIENT_ABORTED";
+    // One masked copy for the log line and the record: neither may carry what the upstream echoed.
+    const errorMessage =
+      error === undefined ? undefined : redactSecrets(error.message, presentedKeys(this.req.headers));
     const record: RequestRecord = {
       id: String(this.req.id),
       startedAt: this.startedAt,
@@ -81,7 +96,7 @@ export class RequestTracker {
       outcome: aborted ? "aborted" : error ? "error" : "ok",
       errorType: error?.type,
       errorCode: error?.code,
-      errorMessage: error?.message,
+      errorMessage,
       attempts: this.attempts,
       inputTokens: this.inputTokens,
       outputTokens: this.outputTokens,
@@ -98,7 +113,7 @@ export class RequestTracker {
         stream: record.stream,
         status,
         ms: record.durationMs,
-        ...(error ? { error: error.code, errorMessage: error.message } : {}),
+        ...(error ? { error: error.code, errorMessage } : {}),
       },
       `${this.endpoint} ${record.outcome}`,
     );

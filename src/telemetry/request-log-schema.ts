@@ -3,7 +3,11 @@
  * only what `RequestRecord` carries (no prompts, no keys — keys appear as their label), and
  * error messages pass through `redactSecrets` as a second guard.
  */
+import { redactSecrets } from "../core/redact.js";
 import type { RequestRecord } from "./request-record.js";
+
+/** Re-exported: the request log was its first user; the filter itself is shared (core/redact.ts). */
+export { redactSecrets };
 
 /** Stored as `PRAGMA user_version`; a file written by a newer schema is refused, not guessed at. */
 export const SCHEMA_VERSION = 1;
@@ -75,18 +79,6 @@ export interface RequestRow {
 
 /** Longest error message kept: enough to diagnose, never a whole upstream body. */
 const MAX_ERROR_MESSAGE = 1_000;
-
-/**
- * Mask things shaped like credentials that an upstream error message might echo back (Google
- * API keys, `sk-…` keys, bearer tokens, `key=` query parameters).
- */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(/AIza[0-9A-Za-z_-]{20,}/g, "[redacted]")
-    .replace(/\b(sk|pk|rk)-[A-Za-z0-9_-]{12,}/g, "[redacted]")
-    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, "$1 [redacted]")
-    .replace(/([?&](?:key|api_key|access_token)=)[^&\s"']+/gi, "$1[redacted]");
-}
 
 export function toRow(r: RequestRecord): RequestRow {
   return {
