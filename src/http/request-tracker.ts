@@ -21,7 +21,7 @@ export class RequestTracker {
   stream = false;
   route: string | undefined;
   session: string | undefined;
-  private current: Attempt | undefined;
+  attempt: Attempt | undefined;
   attempts = 0;
   private inputTokens: number | undefined;
   private outputTokens: number | undefined;
@@ -33,15 +33,6 @@ export class RequestTracker {
     private readonly endpoint: RequestRecord["endpoint"],
     private readonly sink: RequestSink | undefined,
   ) {}
-
-  get attempt(): Attempt | undefined {
-    return this.current;
-  }
-
-  /** The attempt being made (the Gateway registered its keys for masking when it was built). */
-  set attempt(attempt: Attempt | undefined) {
-    this.current = attempt;
-  }
 
   get target(): string | undefined {
     return this.attempt === undefined ? undefined : `${this.attempt.upstream.name}/${this.attempt.model}`;
