@@ -57,7 +57,7 @@ export async function startGateway(
     await gateway.shared.close();
     throw err;
   }
-  gateway.prober.start();
+  gateway.prober.start(app.log);
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.server.port;
   const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
@@ -75,7 +75,7 @@ export async function startGateway(
       const fresh = new Gateway(next);
       const old = gateway;
       gateway = fresh;
-      fresh.prober.start();
+      fresh.prober.start(server.log);
       void fresh.shared.start(server.log);
       // Agent.close() waits for the requests still using the old pools (in-flight streams).
       old.close().catch((err: unknown) => server.log.error({ err }, "closing the previous gateway failed"));

@@ -29,9 +29,15 @@ interface ProbeSource {
 
 export type ProbeResult = "healthy" | "rejected" | "unhealthy" | "skipped";
 
+/** Where the prober says what it did on its own (the gateway's logger). */
+export interface ProbeLog {
+  warn(message: string): void;
+}
+
 export class Prober {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private log: ProbeLog | undefined;
 
   constructor(
     private readonly source: ProbeSource,
@@ -39,7 +45,8 @@ export class Prober {
     private readonly options: ResilienceOptions["probe"],
   ) {}
 
-  start(): void {
+  start(log?: ProbeLog): void {
+    this.log = log;
     if (!this.options.enabled || this.timer !== undefined) return;
     this.timer = setInterval(() => void this.recover(), this.options.intervalMs);
     this.timer.unref();
@@ -91,7 +98,7 @@ export class Prober {
     } catch (err) {
       status = (err as { upstreamStatus?: number }).upstreamStatus ?? 0;
       const cls = (err as { class?: string }).class;
-      if (cls === "auth") return this.rejected(attempt);
+      if (cls === "auth") return this.rejected(attempt, err);
       if (status === 0 || status >= 500 || status === 429) return "unhealthy";
     }
     // Reached the upstream and the key was accepted (a 404/400 on the probe path still proves both).
@@ -100,9 +107,18 @@ export class Prober {
     return "healthy";
   }
 
-  private rejected(attempt: Attempt): ProbeResult {
-    if (attempt.key !== undefined)
-      this.state.disableKey(attempt.key.id, this.state.now() + this.state.options.authCooldownMs);
+  private rejected(attempt: Attempt, err: unknown): ProbeResult {
+    if (attempt.key === undefined) return "rejected";
+    // Said once, when the key goes from usable to disabled: clients then see 429s "resting after
+    // rejections", and this line is how the operator learns which key and why.
+    const wasDisabled = this.state.keyDisabledFor(attempt.key.id) > 0;
+    this.state.disableKey(attempt.key.id, this.state.now() + this.state.options.authCooldownMs);
+    if (!wasDisabled) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.log?.warn(
+        `${attempt.upstream.name} rejected key ${attempt.key.label} (${reason}): not used for ${Math.round(this.state.options.authCooldownMs / 60_000)} min, or until a probe finds it accepted again`,
+      );
+    }
     return "rejected";
   }
 

@@ -156,6 +156,20 @@ describe("a healthy background probe and an open breaker", () => {
   });
 });
 
+describe("a key the probe finds rejected", () => {
+  it("is disabled with one warning naming the provider, the key label and the reason", async () => {
+    const { prober, attempt, state } = await setup([]); // the fake accepts no key
+    const warnings: string[] = [];
+    prober.start({ warn: (message) => warnings.push(message) }); // probes are off: only sets the log
+    expect(await prober.probe(attempt)).toBe("rejected");
+    expect(await prober.probe(attempt)).toBe("rejected"); // still disabled: not said again
+    expect(state.keyDisabledFor("gem#1")).toBeGreaterThan(0);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^gem rejected key \S+ \(.*API key not valid.*\): not used for 1 min/);
+    expect(warnings[0]).not.toContain(KEY);
+  });
+});
+
 describe("CircuitBreaker.admitTrialEarly", () => {
   it("applies only to a breaker still waiting out its open period", () => {
     const clock = fakeClock();

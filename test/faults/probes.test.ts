@@ -159,11 +159,9 @@ describe("background recovery probes", () => {
 });
 
 describe("probe hygiene", () => {
-  // GATEWAY BUG (reported): Prober.probe (src/resilience/prober.ts:81) calls `res.close()` on a
-  // 2xx answer whose body was never read; Transport's close() (src/core/transport.ts:67) then
-  // destroys the undici body, which emits RequestAbortedError with no listener: an uncaught
-  // exception. Under `ccgate start` (probes and warm-up on by default) that kills the process
-  // right after start-up. This test (and the others in this file) go green once it is fixed.
+  // Guards a fixed bug: a probe closes a 2xx answer whose body it never read, and the transport
+  // once destroyed that body in a way that raised an uncaught RequestAbortedError, which killed
+  // `ccgate start` right after its start-up probes.
   it("a successful probe leaves no uncaught error behind", async () => {
     const uncaught: unknown[] = [];
     const record = (err: unknown) => uncaught.push(err);
