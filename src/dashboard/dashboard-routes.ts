@@ -14,6 +14,7 @@ import { parseBody } from "../http/validate.js";
 import type { RequestLog } from "../telemetry/request-log.js";
 import { recentQuerySchema, recordToJson, summaryQuerySchema } from "./api-query.js";
 import { PAGE_HEADERS, PAGE_HTML } from "./page-html.js";
+import { SummaryCache } from "./summary-cache.js";
 
 export interface DashboardDeps {
   /** `undefined` when `telemetry.requestLog.enabled` is false. */
@@ -23,6 +24,8 @@ export interface DashboardDeps {
 }
 
 export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDeps): void {
+  const log = deps.log;
+  const summaries = log === undefined ? undefined : new SummaryCache((since) => log.summary(since));
   app.get("/dashboard", async (_req, reply) => reply.headers(PAGE_HEADERS).send(PAGE_HTML));
 
   app.get("/api/status", async () => deps.status());
@@ -43,7 +46,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
   app.get("/api/summary", async (req, reply) => {
     const query = parseBody(summaryQuerySchema, req.query);
     if (query instanceof GatewayError) return sendError(reply, query, requestIdOf(req));
-    if (deps.log === undefined) return { enabled: false, windowMs: query.windowMs };
-    return { enabled: true, windowMs: query.windowMs, ...deps.log.summary(Date.now() - query.windowMs) };
+    if (summaries === undefined) return { enabled: false, windowMs: query.windowMs };
+    return { enabled: true, windowMs: query.windowMs, ...summaries.get(query.windowMs) };
   });
 }
