@@ -139,7 +139,8 @@ describe("ccgate setup-claude run again, then --undo", () => {
   /** The user's file before any setup, with their own relay URL for undo to put back. */
   const ORIGINAL = `{"theme":"dark","env":{"KEEP":"1","ANTHROPIC_BASE_URL":"https://old.example/relay"}}`;
 
-  it("keeps an edit made before a re-run that changed the port", async () => {
+  /** Setup on the user's file, then the user adds `"model":"opus"` by hand. */
+  async function setUpThenEdit() {
     const box = sandbox();
     const path = writeSettings(box, ORIGINAL);
     expect((await runCli(box, ["setup-claude"])).code).toBe(0);
@@ -147,6 +148,11 @@ describe("ccgate setup-claude run again, then --undo", () => {
       path,
       readFileSync(path, "utf8").replace(`"theme":"dark"`, `"theme":"dark","model":"opus"`),
     );
+    return { box, path };
+  }
+
+  it("keeps an edit made before a re-run that changed the port", async () => {
+    const { box, path } = await setUpThenEdit();
     const again = await runCli(box, ["setup-claude", "-p", "9999"]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("will take back only ccgate's env keys");
@@ -164,13 +170,7 @@ describe("ccgate setup-claude run again, then --undo", () => {
   });
 
   it("keeps an edit made before a re-run that had nothing to change", async () => {
-    const box = sandbox();
-    const path = writeSettings(box, ORIGINAL);
-    expect((await runCli(box, ["setup-claude"])).code).toBe(0);
-    writeFileSync(
-      path,
-      readFileSync(path, "utf8").replace(`"theme":"dark"`, `"theme":"dark","model":"opus"`),
-    );
+    const { box, path } = await setUpThenEdit();
     const again = await runCli(box, ["setup-claude"]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("already points");

@@ -6,7 +6,7 @@
  * Google's `models.get` does, even while generation fails.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { startFakeGemini, unavailable } from "../fakes/gemini.js";
+import { type ScriptedResponse, startFakeGemini, unavailable } from "../fakes/gemini.js";
 import { startFakeOpenAI, textStream } from "../fakes/openai.js";
 import { postRaw, sdkClient } from "../helpers/gateway.js";
 import {
@@ -28,28 +28,37 @@ const GOOD = "AIzaFakeGoodKey-0123456789abcdefGOOD";
 const BAD = "AIzaFakeBadKey-0123456789abcdefBAD9";
 const OAI = "sk-fake-openai-key-0123456789abcdefWXYZ";
 
+/**
+ * A Gemini target (answering as `handler` says) with an OpenAI backup, breakers that open after
+ * two failures for a minute (only a probe can shorten that within a test), probes every
+ * `intervalMs`; `slot()` is the Gemini slot's status.
+ */
+async function geminiWithBackup(handler: () => ScriptedResponse | undefined, intervalMs: number) {
+  const fake = await startFakeGemini({ handler });
+  const oai = await startFakeOpenAI({ defaultScript: () => textStream("backup") });
+  onCleanup(() => fake.close());
+  onCleanup(() => oai.close());
+  const gateway = await startFaultGateway({
+    providers: [geminiProvider("gem", fake, [GOOD]), openaiProvider("oai", oai, [OAI])],
+    targets: ["gem/gemini-2.5-pro", "oai/gpt-fake"],
+    resilience: {
+      transientRetries: 0,
+      breaker: { consecutiveFailures: 2, openMs: 60_000 },
+      probe: { enabled: true, intervalMs, warmup: false, timeoutMs: 2_000 },
+    },
+  });
+  const slot = async () =>
+    (await getStatus(gateway)).status.targets.find((t) => t.slot === "gem/gemini-2.5-pro#1");
+  return { fake, gateway, slot };
+}
+
 describe("background recovery probes", () => {
   it("a successful probe lets an open breaker try one real request early; its success closes it", async () => {
     let failing = true;
-    const fake = await startFakeGemini({ handler: () => (failing ? unavailable() : undefined) });
-    const oai = await startFakeOpenAI({ defaultScript: () => textStream("backup") });
-    onCleanup(() => fake.close());
-    onCleanup(() => oai.close());
-    const gateway = await startFaultGateway({
-      providers: [geminiProvider("gem", fake, [GOOD]), openaiProvider("oai", oai, [OAI])],
-      targets: ["gem/gemini-2.5-pro", "oai/gpt-fake"],
-      resilience: {
-        transientRetries: 0,
-        // Open for a minute: only a probe can shorten it within this test.
-        breaker: { consecutiveFailures: 2, openMs: 60_000 },
-        probe: { enabled: true, intervalMs: 150, warmup: false, timeoutMs: 2_000 },
-      },
-    });
+    const { fake, gateway, slot } = await geminiWithBackup(() => (failing ? unavailable() : undefined), 150);
     const client = sdkClient(gateway);
     await client.messages.create(ask());
     await client.messages.create(ask());
-    const slot = async () =>
-      (await getStatus(gateway)).status.targets.find((t) => t.slot === "gem/gemini-2.5-pro#1");
     expect((await slot())?.breaker).not.toBe("closed");
     expect(geminiHits(fake)).toBe(2);
 
@@ -69,21 +78,7 @@ describe("background recovery probes", () => {
 
   it("generation failing while metadata answers: probes never close the breaker, and stop shortening it once a trial failed", async () => {
     // Gemini's common failure: generation overloaded, `models.get` fine.
-    const fake = await startFakeGemini({ handler: () => unavailable() });
-    const oai = await startFakeOpenAI({ defaultScript: () => textStream("backup") });
-    onCleanup(() => fake.close());
-    onCleanup(() => oai.close());
-    const gateway = await startFaultGateway({
-      providers: [geminiProvider("gem", fake, [GOOD]), openaiProvider("oai", oai, [OAI])],
-      targets: ["gem/gemini-2.5-pro", "oai/gpt-fake"],
-      resilience: {
-        transientRetries: 0,
-        breaker: { consecutiveFailures: 2, openMs: 60_000 },
-        probe: { enabled: true, intervalMs: 100, warmup: false, timeoutMs: 2_000 },
-      },
-    });
-    const slot = async () =>
-      (await getStatus(gateway)).status.targets.find((t) => t.slot === "gem/gemini-2.5-pro#1");
+    const { fake, gateway, slot } = await geminiWithBackup(() => unavailable(), 100);
     const target = async () =>
       (await postRaw(gateway, { ...ask(), stream: true })).headers.get("x-ccgate-target");
     expect(await target()).toBe("oai/gpt-fake");

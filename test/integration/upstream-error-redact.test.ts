@@ -20,12 +20,13 @@ import {
   startFakeOpenAI,
   textStream,
 } from "../fakes/openai.js";
+import { FAKE_OPENAI_KEY } from "../helpers/fake-credentials.js";
 import { postRaw, sdkClient } from "../helpers/gateway.js";
 
 /** Shaped like no known token format: only an exact match on the configured key can catch it. */
 const PLAIN_KEY = "team-upstream-0123456789abcdef";
 /** The reviewer's reproduction. */
-const SK_KEY = "sk-secretSECRETsecret1234";
+const SK_KEY = FAKE_OPENAI_KEY;
 const CLIENT_TOKEN = "ccgate-client-token-4242";
 
 const cleanups: (() => Promise<void>)[] = [];

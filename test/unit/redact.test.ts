@@ -8,6 +8,12 @@ import { describe, expect, it } from "vitest";
 import { GatewayError, invalidRequest } from "../../src/core/errors.js";
 import { redactSecrets, registerSecrets } from "../../src/core/redact.js";
 import { errorBody, sendError } from "../../src/http/errors.js";
+import {
+  FAKE_ANTHROPIC_KEY,
+  FAKE_GOOGLE_KEY,
+  FAKE_GOOGLE_TOKEN,
+  FAKE_OPENAI_KEY,
+} from "../helpers/fake-credentials.js";
 
 /** Registered once for the file (the registry is process-wide, like the gateway's keys). */
 const CONFIGURED = "plainconfiguredsecret0042";
@@ -38,19 +44,15 @@ describe("redactSecrets", () => {
   });
 
   it("masks common token shapes", () => {
-    expect(redactSecrets("Invalid token: Bearer sk-secretSECRETsecret1234")).toBe(
+    expect(redactSecrets(`Invalid token: Bearer ${FAKE_OPENAI_KEY}`)).toBe(
       "Invalid token: Bearer [redacted]",
     );
     expect(redactSecrets("Authorization: Bearer eyJhbGciOi.J9eyJzdWIi.abc123")).toBe(
       "Authorization: Bearer [redacted]",
     );
-    expect(redactSecrets("key sk-ant-api03-abcdefghijklmnop is invalid")).toBe("key [redacted] is invalid");
-    expect(redactSecrets("API key AIzaSyA1234567890abcdefghijklmnopqrstu not valid")).toBe(
-      "API key [redacted] not valid",
-    );
-    expect(redactSecrets("token ya29.a0AfH6SMBx1234567890abcdefghij expired")).toBe(
-      "token [redacted] expired",
-    );
+    expect(redactSecrets(`key ${FAKE_ANTHROPIC_KEY} is invalid`)).toBe("key [redacted] is invalid");
+    expect(redactSecrets(`API key ${FAKE_GOOGLE_KEY} not valid`)).toBe("API key [redacted] not valid");
+    expect(redactSecrets(`token ${FAKE_GOOGLE_TOKEN} expired`)).toBe("token [redacted] expired");
     expect(redactSecrets("x-goog-api-key: abc123def456 rejected")).toBe(
       "x-goog-api-key: [redacted] rejected",
     );

@@ -7,6 +7,7 @@ import { openRequestLog, type RequestLog } from "../../src/telemetry/request-log
 import { defaultRequestLogPath } from "../../src/telemetry/request-log-path.js";
 import { redactSecrets } from "../../src/telemetry/request-log-schema.js";
 import type { RequestRecord } from "../../src/telemetry/request-record.js";
+import { FAKE_GOOGLE_KEY, FAKE_OPENAI_KEY } from "../helpers/fake-credentials.js";
 import { requestRecord } from "../helpers/request-records.js";
 
 let seq = 0;
@@ -103,13 +104,12 @@ describe("request log: storage and queries", () => {
     log.record(
       record({
         outcome: "error",
-        errorMessage:
-          "API key AIzaSyA1234567890abcdefghijklmnopqrstu not valid; Bearer sk-abcdefghijklmnop1234",
+        errorMessage: `API key ${FAKE_GOOGLE_KEY} not valid; Bearer ${FAKE_OPENAI_KEY}`,
       }),
     );
     const [stored] = log.recent({ limit: 1 });
-    expect(stored?.errorMessage).not.toContain("AIzaSy");
-    expect(stored?.errorMessage).not.toContain("abcdefghijklmnop1234");
+    expect(stored?.errorMessage).not.toContain(FAKE_GOOGLE_KEY);
+    expect(stored?.errorMessage).not.toContain(FAKE_OPENAI_KEY);
     expect(redactSecrets("https://x/v1?key=secret123&alt=sse")).toBe("https://x/v1?key=[redacted]&alt=sse");
   });
 
